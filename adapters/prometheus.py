@@ -1,0 +1,160 @@
+"""Async PromQL client (instant and range queries) that never raises.
+
+Failures (connection refused, HTTP errors, bad PromQL, deadlines) come back as a
+:class:`SourceResult` with an error status so an investigation degrades instead
+of crashing. Long queries go out as form-encoded POSTs, as the HTTP API allows.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+
+from adapters import links
+from adapters.envelope import SourceResult, Status, TimeRange
+
+_POST_OVER = 2000  # characters: longer queries are sent in the body
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One series of an instant vector."""
+
+    labels: dict[str, str]
+    value: float
+
+
+@dataclass(frozen=True)
+class Series:
+    """One series of a range matrix: (unix seconds, value) points."""
+
+    labels: dict[str, str]
+    points: list[tuple[float, float]]
+
+
+class PrometheusClient:
+    """Read-only client for the Prometheus HTTP API (`/api/v1/query*`)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 10.0,
+        headers: dict[str, str] | None = None,
+        link_url: str | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.link_url = (link_url or base_url).rstrip("/")
+        self.timeout = timeout
+        self._client = client or httpx.AsyncClient(headers=headers or {}, timeout=timeout)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def __aenter__(self) -> "PrometheusClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def instant(
+        self, expr: str, at: datetime | None = None, *, timeout: float | None = None
+    ) -> SourceResult:
+        at = at or datetime.now(timezone.utc)
+        params = {"query": expr, "time": f"{at.timestamp():.3f}"}
+        result = await self._call("/api/v1/query", params, expr, timeout)
+        result.at = at
+        result.link = links.prometheus_graph(self.link_url, expr, end=at)
+        if result.ok:
+            result.data = [_sample(item) for item in _vector(result.data)]
+            if not result.data:
+                result.status = Status.EMPTY
+        return result
+
+    async def range(
+        self,
+        expr: str,
+        start: datetime,
+        end: datetime,
+        step: float,
+        *,
+        timeout: float | None = None,
+    ) -> SourceResult:
+        params = {
+            "query": expr,
+            "start": f"{start.timestamp():.3f}",
+            "end": f"{end.timestamp():.3f}",
+            "step": f"{step:g}",
+        }
+        result = await self._call("/api/v1/query_range", params, expr, timeout)
+        result.range = TimeRange(start=start, end=end, step_seconds=step)
+        result.link = links.prometheus_graph(
+            self.link_url, expr, end=end, range_seconds=(end - start).total_seconds()
+        )
+        if result.ok:
+            result.data = [_series(item) for item in (result.data or {}).get("result", [])]
+            if not result.data:
+                result.status = Status.EMPTY
+        return result
+
+    async def _call(
+        self, path: str, params: dict[str, str], expr: str, timeout: float | None
+    ) -> SourceResult:
+        started = time.perf_counter()
+        url = self.base_url + path
+        envelope = SourceResult(source="prometheus", status=Status.OK, query=expr)
+        try:
+            if len(expr) > _POST_OVER:
+                response = await self._client.post(url, data=params, timeout=timeout or self.timeout)
+            else:
+                response = await self._client.get(url, params=params, timeout=timeout or self.timeout)
+            body = _json(response)
+            envelope.warnings = list(body.get("warnings") or [])
+            if response.status_code in (401, 403):
+                envelope.status, envelope.error = Status.FORBIDDEN, f"HTTP {response.status_code}"
+            elif response.status_code >= 400 or body.get("status") != "success":
+                envelope.status = Status.ERROR
+                envelope.error = body.get("error") or f"HTTP {response.status_code}"
+            else:
+                envelope.data = body.get("data")
+        except httpx.TimeoutException:
+            envelope.status, envelope.error = Status.TIMEOUT, f"no answer within {timeout or self.timeout:g}s"
+        except httpx.HTTPError as exc:
+            envelope.status, envelope.error = Status.ERROR, f"{type(exc).__name__}: {exc}"
+        envelope.elapsed_ms = (time.perf_counter() - started) * 1000
+        return envelope
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {"status": "error", "error": f"HTTP {response.status_code}: not JSON: {response.text[:200]}"}
+    return body if isinstance(body, dict) else {"status": "error", "error": "unexpected JSON body"}
+
+
+def _vector(data: Any) -> list[dict[str, Any]]:
+    if not isinstance(data, dict):
+        return []
+    if data.get("resultType") == "scalar":
+        return [{"metric": {}, "value": data.get("result")}]
+    return list(data.get("result") or [])
+
+
+def _sample(item: dict[str, Any]) -> Sample:
+    return Sample(labels=dict(item.get("metric") or {}), value=float(item["value"][1]))
+
+
+def _series(item: dict[str, Any]) -> Series:
+    points = [(float(t), float(v)) for t, v in item.get("values") or []]
+    return Series(labels=dict(item.get("metric") or {}), points=points)
+
+
+def ago(seconds: float, at: datetime | None = None) -> datetime:
+    """Convenience for range starts: `seconds` before `at` (default now)."""
+    return (at or datetime.now(timezone.utc)) - timedelta(seconds=seconds)

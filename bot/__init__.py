@@ -1,0 +1,1 @@
+"""Chat and HTTP surfaces of oncall-copilot: intake, store, worker, CLI."""

@@ -1,0 +1,74 @@
+"""`oncall`: the command line. Each command is a thin shell over a workflow."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.settings import Settings
+
+app = typer.Typer(help="oncall-copilot: self-hosted on-call copilot for Kubernetes.",
+                  no_args_is_help=True, pretty_exceptions_show_locals=False)
+config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
+sandbox_app = typer.Typer(help="Replay a recorded incident on loopback (tests, demos).",
+                          no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(sandbox_app, name="sandbox")
+console = Console()
+
+
+@app.command()
+def serve(
+    port: int = typer.Option(None, help="HTTP port (default ONCALL_PORT, 8080)"),
+    log_level: str = typer.Option("INFO", help="logging level"),
+) -> None:
+    """Run the HTTP server: Alertmanager webhooks, Slack events, /healthz, /metrics."""
+    from bot.server import serve as run
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    if port:
+        settings.port = port
+    run(settings)
+
+
+@config_app.command("show")
+def config_show() -> None:
+    """Print the effective settings, secrets masked."""
+    table = Table("setting", "value", title="effective configuration")
+    for key, value in Settings().masked().items():
+        table.add_row(key, value)
+    console.print(table)
+
+
+@sandbox_app.command("up")
+def sandbox_up(
+    scenario: Path = typer.Option(..., exists=True, file_okay=False, help="scenario folder"),
+    webhook_url: str = typer.Option("http://127.0.0.1:8080/alertmanager",
+                                    help="where Alertmanager sends pages"),
+    webhook_token: str = typer.Option(None, help="bearer token Alertmanager sends"),
+) -> None:
+    """Start Prometheus, Alertmanager and the Loki/Kubernetes/Slack stand-ins until Ctrl-C."""
+    from bot.demo import run_sandbox_forever
+
+    run_sandbox_forever(scenario, webhook_url, webhook_token, console)
+
+
+@app.command()
+def demo(
+    scenario: Path = typer.Option(None, file_okay=False,
+                                  help="scenario folder (default: the bundled OOM-kill demo)"),
+    timeout: float = typer.Option(90.0, help="seconds to wait for the page and the report"),
+) -> None:
+    """Replay an incident end to end: real Prometheus pages, the bot answers in a Slack thread."""
+    from bot.demo import run_demo
+
+    raise typer.Exit(run_demo(scenario, timeout, console))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""One renderer per surface; each walks the report's typed blocks."""

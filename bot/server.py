@@ -1,0 +1,130 @@
+"""`oncall serve`: one aiohttp server for Alertmanager, Slack, health and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.prometheus import PrometheusClient
+from bot import metrics
+from bot.chat import ChatSink, SlackSink, TerminalSink
+from bot.settings import Settings
+from bot.store import Store
+from bot.webhook import BadWebhook, parse_webhook
+from bot.worker import Worker
+
+log = logging.getLogger(__name__)
+STORE, WORKER, SLACK = web.AppKey("store", Store), web.AppKey("worker", Worker), web.AppKey("slack", AsyncApp)
+SETTINGS = web.AppKey("settings", Settings)
+
+
+def _error(status: int, reason: str, outcome: str) -> web.Response:
+    metrics.WEBHOOKS.labels(outcome=outcome).inc()
+    return web.json_response({"status": "rejected", "error": reason}, status=status)
+
+
+async def alertmanager(request: web.Request) -> web.Response:
+    """Validate, persist, then acknowledge; the worker does the rest."""
+    settings = request.app[SETTINGS]
+    if settings.webhook_token is not None:
+        expected = f"Bearer {settings.webhook_token.get_secret_value()}"
+        if not hmac.compare_digest(request.headers.get("Authorization", ""), expected):
+            return _error(401, "missing or wrong bearer token", "unauthorized")
+    if (request.content_length or 0) > settings.max_body_bytes:
+        return _error(413, f"body over {settings.max_body_bytes} bytes", "too_large")
+    try:
+        body = await request.content.read(settings.max_body_bytes + 1)
+    except Exception as exc:  # client went away mid-body
+        return _error(400, f"could not read body: {exc}", "bad_body")
+    if len(body) > settings.max_body_bytes:
+        return _error(413, f"body over {settings.max_body_bytes} bytes", "too_large")
+    try:
+        hook = parse_webhook(body)
+    except BadWebhook as exc:
+        return _error(400, str(exc), "invalid")
+    store = request.app[STORE]
+    notification_id, duplicate = await asyncio.to_thread(store.enqueue, hook, body)
+    if duplicate:
+        metrics.WEBHOOKS.labels(outcome="duplicate").inc()
+        return web.json_response({"status": "duplicate"})
+    metrics.WEBHOOKS.labels(outcome="accepted").inc()
+    request.app[WORKER].wake.set()
+    return web.json_response({"status": "accepted", "id": notification_id})
+
+
+async def slack_events(request: web.Request) -> web.Response:
+    app = request.app.get(SLACK)
+    if app is None:
+        return web.json_response({"error": "Slack is not configured on this server"}, status=503)
+    return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+
+
+async def healthz(request: web.Request) -> web.Response:
+    try:
+        ok = await asyncio.to_thread(request.app[STORE].ping)
+    except Exception as exc:
+        return web.json_response({"status": "unhealthy", "store": str(exc)}, status=503)
+    return web.json_response({"status": "ok" if ok else "unhealthy"}, status=200 if ok else 503)
+
+
+async def prometheus_metrics(request: web.Request) -> web.Response:
+    for state, count in (await asyncio.to_thread(request.app[STORE].queue_depth)).items():
+        metrics.QUEUE.labels(state=state).set(count)
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def make_slack_app(settings: Settings) -> AsyncApp | None:
+    if settings.slack_bot_token is None:
+        return None
+    client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(),
+                            base_url=settings.slack_api_url)
+    app = AsyncApp(client=client, signing_secret=(settings.slack_signing_secret.get_secret_value()
+                                                  if settings.slack_signing_secret else None),
+                   request_verification_enabled=settings.slack_signing_secret is not None)
+
+    @app.command("/oncall")
+    async def oncall_command(ack, command):  # the subcommands arrive with the chat issue
+        await ack(f"oncall-copilot is listening. Usage: /oncall help (got `{command.get('text', '')}`)")
+
+    return app
+
+
+def make_app(settings: Settings, *, sink: ChatSink | None = None, run_worker: bool = True) -> web.Application:
+    app = web.Application(client_max_size=settings.max_body_bytes + 1024)
+    store = Store(settings.database_url)
+    slack = make_slack_app(settings)
+    if sink is None:
+        sink = SlackSink(slack, settings.slack_channel) if slack else TerminalSink()
+    prometheus = PrometheusClient(settings.prometheus_url, link_url=settings.prometheus_link_url)
+    worker = Worker(store, sink, prometheus, deadline=settings.investigation_deadline,
+                    slo_objective=settings.slo_objective)
+    app[SETTINGS], app[STORE], app[WORKER] = settings, store, worker
+    if slack is not None:
+        app[SLACK] = slack
+    app.router.add_post("/alertmanager", alertmanager)
+    app.router.add_post("/slack/events", slack_events)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", prometheus_metrics)
+
+    async def lifecycle(app: web.Application):
+        task = asyncio.create_task(worker.run()) if run_worker else None
+        yield
+        if task:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await prometheus.aclose()
+        store.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app
+
+
+def serve(settings: Settings) -> None:
+    web.run_app(make_app(settings), host=settings.host, port=settings.port, print=None)

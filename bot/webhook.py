@@ -1,0 +1,86 @@
+"""Alertmanager webhook payload (version 4), validated strictly enough to trust.
+
+Unknown extra fields are tolerated (newer Alertmanagers add some); a missing or
+mistyped known field is rejected with its path so the sender can fix it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from reasoning.page import Page, PageAlert
+
+
+class WebhookAlert(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    status: Literal["firing", "resolved"]
+    labels: dict[str, str]
+    annotations: dict[str, str] = Field(default_factory=dict)
+    startsAt: datetime
+    endsAt: datetime
+    generatorURL: str = ""
+    fingerprint: str = Field(min_length=1)
+
+
+class Webhook(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    version: Literal["4"]
+    groupKey: str = Field(min_length=1)
+    truncatedAlerts: int = Field(0, ge=0)
+    status: Literal["firing", "resolved"]
+    receiver: str
+    groupLabels: dict[str, str]
+    commonLabels: dict[str, str]
+    commonAnnotations: dict[str, str]
+    externalURL: str
+    alerts: list[WebhookAlert] = Field(min_length=1)
+
+    def digest(self) -> str:
+        """Identity of what this notification says: HA duplicates share it."""
+        facts = [self.groupKey, self.status] + sorted(
+            f"{a.fingerprint}|{a.status}|{a.startsAt.isoformat()}|{a.endsAt.isoformat()}"
+            for a in self.alerts
+        )
+        return hashlib.sha256("\n".join(facts).encode()).hexdigest()
+
+    def to_page(self) -> Page:
+        return Page(
+            group_key=self.groupKey,
+            status=self.status,
+            common_labels=self.commonLabels,
+            common_annotations=self.commonAnnotations,
+            alerts=[
+                PageAlert(fingerprint=a.fingerprint, status=a.status, labels=a.labels,
+                          annotations=a.annotations, starts_at=a.startsAt,
+                          ends_at=None if a.endsAt.year <= 1 else a.endsAt)
+                for a in self.alerts
+            ],
+        )
+
+
+class BadWebhook(ValueError):
+    """The body is not a usable Alertmanager v4 webhook; the message says why."""
+
+
+def parse_webhook(body: bytes) -> Webhook:
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadWebhook(f"body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise BadWebhook("body must be a JSON object")
+    try:
+        return Webhook.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors()[:5]:
+            where = ".".join(str(p) for p in err["loc"]) or "body"
+            problems.append(f"{where}: {err['msg']}")
+        raise BadWebhook("invalid Alertmanager webhook: " + "; ".join(problems)) from None
