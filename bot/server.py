@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.prometheus import PrometheusClient
 from bot import metrics
 from bot.chat import ChatSink, SlackSink, TerminalSink
+from bot.intake import IntakeQueue
 from bot.settings import Settings
 from bot.store import Store
 from bot.webhook import BadWebhook, parse_webhook
@@ -22,7 +23,7 @@ from bot.worker import Worker
 
 log = logging.getLogger(__name__)
 STORE, WORKER, SLACK = web.AppKey("store", Store), web.AppKey("worker", Worker), web.AppKey("slack", AsyncApp)
-SETTINGS = web.AppKey("settings", Settings)
+SETTINGS, INTAKE = web.AppKey("settings", Settings), web.AppKey("intake", IntakeQueue)
 
 
 def _error(status: int, reason: str, outcome: str) -> web.Response:
@@ -49,8 +50,11 @@ async def alertmanager(request: web.Request) -> web.Response:
         hook = parse_webhook(body)
     except BadWebhook as exc:
         return _error(400, str(exc), "invalid")
-    store = request.app[STORE]
-    notification_id, duplicate = await asyncio.to_thread(store.enqueue, hook, body)
+    try:
+        notification_id, duplicate = await request.app[INTAKE].submit(hook, body)
+    except Exception as exc:  # not stored: make Alertmanager retry rather than lose it
+        log.exception("store unavailable")
+        return _error(503, f"store unavailable, retry later: {type(exc).__name__}", "store_error")
     if duplicate:
         metrics.WEBHOOKS.labels(outcome="duplicate").inc()
         return web.json_response({"status": "duplicate"})
@@ -68,14 +72,14 @@ async def slack_events(request: web.Request) -> web.Response:
 
 async def healthz(request: web.Request) -> web.Response:
     try:
-        ok = await asyncio.to_thread(request.app[STORE].ping)
+        ok = await request.app[STORE].run(request.app[STORE].ping)
     except Exception as exc:
         return web.json_response({"status": "unhealthy", "store": str(exc)}, status=503)
     return web.json_response({"status": "ok" if ok else "unhealthy"}, status=200 if ok else 503)
 
 
 async def prometheus_metrics(request: web.Request) -> web.Response:
-    for state, count in (await asyncio.to_thread(request.app[STORE].queue_depth)).items():
+    for state, count in (await request.app[STORE].run(request.app[STORE].queue_depth)).items():
         metrics.QUEUE.labels(state=state).set(count)
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
@@ -96,7 +100,8 @@ def make_slack_app(settings: Settings) -> AsyncApp | None:
     return app
 
 
-def make_app(settings: Settings, *, sink: ChatSink | None = None, run_worker: bool = True) -> web.Application:
+def make_app(settings: Settings, *, sink: ChatSink | None = None,
+             run_worker: bool | None = None) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes + 1024)
     store = Store(settings.database_url)
     slack = make_slack_app(settings)
@@ -106,6 +111,7 @@ def make_app(settings: Settings, *, sink: ChatSink | None = None, run_worker: bo
     worker = Worker(store, sink, prometheus, deadline=settings.investigation_deadline,
                     slo_objective=settings.slo_objective)
     app[SETTINGS], app[STORE], app[WORKER] = settings, store, worker
+    app[INTAKE] = IntakeQueue(store)
     if slack is not None:
         app[SLACK] = slack
     app.router.add_post("/alertmanager", alertmanager)
@@ -114,7 +120,8 @@ def make_app(settings: Settings, *, sink: ChatSink | None = None, run_worker: bo
     app.router.add_get("/metrics", prometheus_metrics)
 
     async def lifecycle(app: web.Application):
-        task = asyncio.create_task(worker.run()) if run_worker else None
+        start = settings.worker if run_worker is None else run_worker
+        task = asyncio.create_task(worker.run()) if start else None
         yield
         if task:
             task.cancel()

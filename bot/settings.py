@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     port: int = Field(8080, description="HTTP port of `oncall serve`")
     host: str = Field("0.0.0.0", description="HTTP bind address of `oncall serve`")
 
+    worker: bool = Field(True, description="run the investigation worker in this process")
     slo_objective: float = Field(0.999, description="default availability objective for burn rates")
     investigation_deadline: float = Field(8.0, description="seconds an investigation may take")
     dedupe_window: float = Field(600.0, description="seconds in which an identical notification is a duplicate")

@@ -6,13 +6,18 @@ any SQLAlchemy URL works, PostgreSQL for several replicas.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from sqlalchemy import create_engine, event, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.models import Alert, AlertGroup, Base, Notification, ReportRow
@@ -64,8 +69,17 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite allows one writer: one thread keeps its lock uncontended (no busy sleeps).
+        workers = 1 if self.engine.dialect.name == "sqlite" else 4
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="store")
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a blocking store method off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
 
     def close(self) -> None:
+        self._executor.shutdown(wait=True)
         self.engine.dispose()
 
     def ping(self) -> bool:
@@ -76,16 +90,30 @@ class Store:
 
     def enqueue(self, hook: Webhook, body: bytes) -> tuple[int | None, bool]:
         """Persist a notification; (id, False), or (None, True) for a duplicate."""
-        row = Notification(digest=hook.digest(), group_key=hook.groupKey, received_at=time.time(),
-                           body=body.decode("utf-8"), state="pending", attempts=0)
-        with self._session() as s:
-            s.add(row)
-            try:
-                s.commit()
-            except IntegrityError:
-                s.rollback()
-                return None, True
-            return row.id, False
+        return self.enqueue_many([(hook, body)])[0]
+
+    def enqueue_many(self, items: list[tuple[Webhook, bytes]]) -> list[tuple[int | None, bool]]:
+        """Persist several notifications in one transaction (group commit).
+
+        A notification whose digest is already stored is a duplicate: nothing
+        is written for it and it is reported as (None, True).
+        """
+        insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        now = time.time()
+        rows: dict[str, dict[str, Any]] = {}
+        for hook, body in items:
+            rows.setdefault(hook.digest(), dict(
+                digest=hook.digest(), group_key=hook.groupKey, received_at=now,
+                body=body.decode("utf-8"), state="pending", attempts=0, steps=""))
+        stmt = (insert(Notification).on_conflict_do_nothing(index_elements=["digest"])
+                .returning(Notification.id, Notification.digest))  # one cached statement
+        with self.engine.begin() as conn:
+            inserted = {digest: id_ for id_, digest in conn.execute(stmt, list(rows.values()))}
+        out: list[tuple[int | None, bool]] = []
+        for hook, _ in items:
+            new_id = inserted.pop(hook.digest(), None)  # a digest twice in one batch: first wins
+            out.append((new_id, new_id is None))
+        return out
 
     def claim(self, lease_seconds: float = 60.0) -> Claimed | None:
         """Take the oldest runnable notification; one per group at a time, in order."""
@@ -225,7 +253,7 @@ class Store:
     def notifications(self) -> list[dict]:
         with self._session() as s:
             return [{"id": n.id, "group_key": n.group_key, "state": n.state, "attempts": n.attempts,
-                     "error": n.error} for n in s.scalars(select(Notification).order_by(Notification.id))]
+                     "error": n.error, "received_at": n.received_at, "done_at": n.done_at} for n in s.scalars(select(Notification).order_by(Notification.id))]
 
     @staticmethod
     def _view(g: AlertGroup, firing: int, total: int, new_firing: list[str],

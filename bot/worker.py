@@ -41,43 +41,43 @@ class Worker:
                     pass
 
     async def run_once(self) -> bool:
-        claimed = await asyncio.to_thread(self.store.claim, self.lease_seconds)
+        claimed = await self.store.run(self.store.claim, self.lease_seconds)
         if claimed is None:
             return False
         try:
             await self.process(claimed)
         except Exception as exc:  # any failure is retried with backoff, then parked
             delay = min(300.0, 2.0 ** claimed.attempts)
-            state = await asyncio.to_thread(self.store.retry_later, claimed.id, repr(exc), delay,
+            state = await self.store.run(self.store.retry_later, claimed.id, repr(exc), delay,
                                             self.max_attempts)
             metrics.NOTIFICATIONS.labels(outcome="dead" if state == "dead" else "retry").inc()
             log.exception("notification %s failed (attempt %s): %s", claimed.id, claimed.attempts, state)
         else:
-            await asyncio.to_thread(self.store.finish, claimed.id)
+            await self.store.run(self.store.finish, claimed.id)
             metrics.NOTIFICATIONS.labels(outcome="done").inc()
         return True
 
     async def process(self, claimed: Claimed) -> None:
         hook = parse_webhook(claimed.body.encode())
-        group = await asyncio.to_thread(self.store.apply, hook, claimed.id)
-        done = await asyncio.to_thread(self.store.steps_done, claimed.id)
+        group = await self.store.run(self.store.apply, hook, claimed.id)
+        done = await self.store.run(self.store.steps_done, claimed.id)
         if group.thread_ts is None:
             group.channel, group.thread_ts = await self.sink.post_parent(group)
-            await asyncio.to_thread(self.store.set_thread, group.group_key, group.channel, group.thread_ts)
+            await self.store.run(self.store.set_thread, group.group_key, group.channel, group.thread_ts)
             metrics.PAGE_TO_PARENT.observe(time.time() - claimed.received_at)
         elif "parent" not in done:
             await self.sink.update_parent(group)
-        await asyncio.to_thread(self.store.mark_step, claimed.id, "parent")
+        await self.store.run(self.store.mark_step, claimed.id, "parent")
         if group.new_firing and "report" not in done:
             started = time.perf_counter()
             report = await investigate(hook.to_page(), self.prometheus, deadline=self.deadline,
                                        slo_objective=self.slo_objective)
             metrics.INVESTIGATION_SECONDS.observe(time.perf_counter() - started)
-            await asyncio.to_thread(self.store.save_report, group.group_key, report.model_dump_json())
+            await self.store.run(self.store.save_report, group.group_key, report.model_dump_json())
             await self.sink.post_report(group, report)
-            await asyncio.to_thread(self.store.mark_step, claimed.id, "report")
+            await self.store.run(self.store.mark_step, claimed.id, "report")
             metrics.PAGE_TO_REPORT.observe(time.time() - claimed.received_at)
         if group.status == "resolved" and "resolved" not in done:
             await self.sink.post_note(
                 group, f"Resolved after {minutes_between(group.first_seen, group.resolved_at)} min.")
-            await asyncio.to_thread(self.store.mark_step, claimed.id, "resolved")
+            await self.store.run(self.store.mark_step, claimed.id, "resolved")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from aiohttp import web
@@ -19,7 +20,7 @@ from sandbox import procs
 from sandbox.kube import make_kube_app
 from sandbox.loki import make_loki_app
 from sandbox.scenario import load_scenario, materialize
-from sandbox.slack import SlackRecorder, make_slack_app
+from sandbox.slack import RECORDER, SlackRecorder, make_slack_app
 
 SLACK_TOKEN = "xoxb-sandbox-token"
 
@@ -54,7 +55,6 @@ class Sandbox:
         scenario = load_scenario(self.scenario_dir)
         shifted = await asyncio.to_thread(
             materialize, scenario, self.workdir / "scenario", end_ago=self.end_ago)
-        self.scenario = load_scenario(shifted)
         await asyncio.to_thread(procs.backfill, shifted / "metrics.om", self.workdir / "tsdb")
         rules = None
         if (shifted / "rules.yaml").exists():
@@ -64,12 +64,13 @@ class Sandbox:
             procs.start_alertmanager, self.workdir, self.webhook_url, token=self.webhook_token)
         self.prometheus = await asyncio.to_thread(
             procs.start_prometheus, self.workdir, self.workdir / "tsdb", rules, self.alertmanager.url)
+        self.started_at = time.time()  # Prometheus evaluates its rules from here on
         self.urls = {"prometheus": self.prometheus.url, "alertmanager": self.alertmanager.url}
         self.urls["loki"] = await self._serve(make_loki_app(shifted / "logs.jsonl"))
         self.urls["kube"] = await self._serve(make_kube_app(shifted / "kube"))
         if self.with_slack:
             app = make_slack_app(SLACK_TOKEN)
-            self.slack = app["recorder"]
+            self.slack = app[RECORDER]
             self.urls["slack"] = await self._serve(app) + "/api/"
 
     async def _serve(self, app: web.Application) -> str:

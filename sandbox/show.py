@@ -19,9 +19,12 @@ def _block_lines(block: dict[str, Any]) -> list[Text]:
         return [Text(e.get("text", ""), style="dim") for e in block.get("elements", [])]
     if kind == "divider":
         return [Text("─" * 40, style="dim")]
-    if kind == "actions":
-        return [Text(f"[{e['text']['text']}] {e.get('url', '')}", style="blue")
-                for e in block.get("elements", [])]
+    if kind == "actions":  # buttons: labels only, clickable where the terminal supports links
+        line = Text()
+        for e in block.get("elements", []):
+            line.append(f"[{e['text']['text']}]", style=f"blue link {e.get('url', '')}")
+            line.append(" ")
+        return [line]
     return []
 
 

@@ -21,6 +21,7 @@ from aiohttp import web
 class SlackRecorder:
     token: str
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    call_times: list[float] = field(default_factory=list)  # time.time() of each call
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)  # ts -> message
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     _seq: int = 0
@@ -62,15 +63,19 @@ async def _args(request: web.Request) -> dict[str, Any]:
     return form
 
 
+RECORDER = web.AppKey("recorder", SlackRecorder)
+
+
 def make_slack_app(token: str = "xoxb-sandbox") -> web.Application:
     recorder = SlackRecorder(token=token)
     app = web.Application()
-    app["recorder"] = recorder
+    app[RECORDER] = recorder
 
     async def api(request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await _args(request)
         recorder.calls.append((method, args))
+        recorder.call_times.append(time.time())
         recorder.changed.set()
         if request.headers.get("Authorization") != f"Bearer {recorder.token}":
             return web.json_response({"ok": False, "error": "invalid_auth"})

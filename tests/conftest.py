@@ -49,8 +49,9 @@ async def start_bot(tmp_path):
     """Factory: start `make_app(settings)` on a free loopback port; stopped at teardown."""
     runners: list[web.AppRunner] = []
 
-    async def start(*, run_worker: bool = True, sink=None, **overrides) -> BotServer:
-        port = procs.free_port()
+    async def start(*, run_worker: bool = True, sink=None, port: int | None = None,
+                    **overrides) -> BotServer:
+        port = port or procs.free_port()
         settings = Settings(_env_file=None, database_url=f"sqlite:///{tmp_path}/oncall-{port}.db",
                             port=port, **overrides)
         app = make_app(settings, sink=sink, run_worker=run_worker)

@@ -1,0 +1,99 @@
+"""Webhook acknowledgement latency of `oncall serve` under 50 concurrent posts.
+
+Starts the real server as a subprocess (SQLite store in a temp dir, worker on),
+posts distinct valid Alertmanager webhooks in waves of 50 concurrent requests
+and prints p50/p99 of the time to the 200. Target: p99 under 50 ms.
+
+    .venv/bin/python bench/webhook_ack.py [--waves 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sandbox.procs import free_port  # noqa: E402
+
+TEMPLATE = {
+    "receiver": "oncall-copilot", "status": "firing", "version": "4", "truncatedAlerts": 0,
+    "externalURL": "http://127.0.0.1:9093", "groupLabels": {"alertname": "BenchAlert"},
+    "commonLabels": {"alertname": "BenchAlert", "namespace": "bench", "severity": "warning"},
+    "commonAnnotations": {"summary": "benchmark alert"},
+    "alerts": [{"status": "firing", "labels": {"alertname": "BenchAlert", "namespace": "bench"},
+                "annotations": {"summary": "benchmark alert"}, "startsAt": "2026-11-26T10:00:00Z",
+                "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "http://127.0.0.1:9090/graph",
+                "fingerprint": "0"}],
+}
+
+
+def body(i: int) -> bytes:
+    data = copy.deepcopy(TEMPLATE)
+    data["groupKey"] = f'{{}}:{{alertname="BenchAlert", n="{i % 100}"}}'
+    data["alerts"][0]["fingerprint"] = f"{i:016x}"
+    return json.dumps(data).encode()
+
+
+async def wave(client: aiohttp.ClientSession, url: str, start: int, n: int) -> list[float]:
+    async def one(i: int) -> float:
+        t0 = time.perf_counter()
+        async with client.post(url, data=body(i), headers={"Content-Type": "application/json"}) as resp:
+            answer = await resp.json()
+        assert resp.status == 200 and answer["status"] == "accepted", answer
+        return (time.perf_counter() - t0) * 1000
+
+    return await asyncio.gather(*(one(start + i) for i in range(n)))
+
+
+async def main(waves: int, concurrency: int) -> None:
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "ONCALL_DATABASE_URL": f"sqlite:///{tmp}/bench.db", "ONCALL_PORT": str(port),
+               "ONCALL_HOST": "127.0.0.1", "ONCALL_PROMETHEUS_URL": f"http://127.0.0.1:{free_port()}"}
+        env.pop("ONCALL_SLACK_BOT_TOKEN", None)
+        server = subprocess.Popen([str(ROOT / ".venv/bin/oncall"), "serve", "--log-level", "WARNING"],
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            connector = aiohttp.TCPConnector(limit=concurrency)
+            async with aiohttp.ClientSession(connector=connector) as c:
+                for _ in range(100):
+                    try:
+                        async with c.get(url + "/healthz") as resp:
+                            if resp.status == 200:
+                                break
+                    except aiohttp.ClientError:
+                        await asyncio.sleep(0.1)
+                await wave(c, url + "/alertmanager", 10**6, concurrency)  # warm-up
+                latencies: list[float] = []
+                for w in range(waves):
+                    latencies += await wave(c, url + "/alertmanager", w * concurrency, concurrency)
+        finally:
+            server.terminate()
+            server.wait(10)
+    latencies.sort()
+    p50 = statistics.median(latencies)
+    p99 = latencies[int(len(latencies) * 0.99) - 1]
+    print(f"webhook ack latency, {len(latencies)} posts at {concurrency} concurrent: "
+          f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {latencies[-1]:.1f} ms (target p99 < 50 ms)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--waves", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=50)
+    args = parser.parse_args()
+    asyncio.run(main(args.waves, args.concurrency))
