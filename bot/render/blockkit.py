@@ -64,8 +64,9 @@ def parent_message(group: GroupView) -> dict[str, Any]:
         lines.append(group.summary)
     lines.append(f"Started {minutes_between(group.first_seen, None)} min ago · report in thread")
     blocks = section("\n".join(lines))
-    links = [("Alertmanager", group.external_url)] if group.external_url.startswith("http") else []
-    links += [(f"Source {i + 1}", u) for i, u in enumerate(group.generator_urls[:3]) if u.startswith("http")]
+    links = [("Open in Alertmanager", group.external_url)] if group.external_url.startswith("http") else []
+    sources = [u for u in dict.fromkeys(group.generator_urls) if u.startswith("http")][:3]
+    links += [(f"Alert rule query{f' {i + 1}' if len(sources) > 1 else ''}", u) for i, u in enumerate(sources)]
     blocks += buttons(links)
     return {
         "text": parent_text(group),
