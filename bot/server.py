@@ -109,7 +109,7 @@ def make_app(settings: Settings, *, sink: ChatSink | None = None,
         sink = SlackSink(slack, settings.slack_channel) if slack else TerminalSink()
     prometheus = PrometheusClient(settings.prometheus_url, link_url=settings.prometheus_link_url)
     worker = Worker(store, sink, prometheus, deadline=settings.investigation_deadline,
-                    slo_objective=settings.slo_objective)
+                    slo_objective=settings.slo_objective, concurrency=settings.worker_concurrency)
     app[SETTINGS], app[STORE], app[WORKER] = settings, store, worker
     app[INTAKE] = IntakeQueue(store)
     if slack is not None:

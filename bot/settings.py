@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     host: str = Field("0.0.0.0", description="HTTP bind address of `oncall serve`")
 
     worker: bool = Field(True, description="run the investigation worker in this process")
+    worker_concurrency: int = Field(4, ge=1, description="alert groups investigated at once")
     slo_objective: float = Field(0.999, description="default availability objective for burn rates")
     investigation_deadline: float = Field(8.0, description="seconds an investigation may take")
     dedupe_window: float = Field(600.0, description="seconds in which an identical notification is a duplicate")
