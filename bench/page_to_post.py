@@ -34,7 +34,7 @@ async def one_run(scenario: Path, tmp: Path) -> tuple[float, float, float]:
     async with Sandbox(scenario, webhook_url=f"http://127.0.0.1:{port}/alertmanager") as sandbox:
         env = {k.removeprefix("ONCALL_").lower(): v for k, v in sandbox.env().items()}
         app = make_app(Settings(_env_file=None, database_url=f"sqlite:///{tmp}/bench-{port}.db",
-                                port=port, **env))
+                                port=port, **env), run_worker=True)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()

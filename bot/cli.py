@@ -27,13 +27,42 @@ def serve(
     log_level: str = typer.Option("INFO", help="logging level"),
 ) -> None:
     """Run the HTTP server: Alertmanager webhooks, Slack events, /healthz, /metrics."""
-    from bot.server import serve as run
-
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
+    if settings.worker_mode == "process":
+        _share_metrics_with_worker()
+    from bot.server import serve as run
+
     if port:
         settings.port = port
     run(settings)
+
+
+def _share_metrics_with_worker() -> None:
+    """Both processes must know the metrics directory before prometheus_client loads."""
+    import atexit
+    import os
+    import shutil
+    import tempfile
+
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        path = tempfile.mkdtemp(prefix="oncall-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+        atexit.register(shutil.rmtree, path, True)
+
+
+@app.command()
+def work(log_level: str = typer.Option("INFO", help="logging level")) -> None:
+    """Run only the worker (investigations and chat), e.g. as a separate deployment."""
+    import asyncio
+
+    from bot.runtime import run_worker
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        asyncio.run(run_worker(Settings()))
+    except KeyboardInterrupt:
+        pass
 
 
 @config_app.command("show")

@@ -52,7 +52,7 @@ async def _demo(scenario: Path, timeout: float, console: Console) -> int:
             settings = Settings(**{k.removeprefix("ONCALL_").lower(): v for k, v in sandbox.env().items()},
                                 database_url=f"sqlite:///{tmp}/oncall.db", port=port,
                                 slack_channel="#shop-oncall")
-            app = make_app(settings)
+            app = make_app(settings, run_worker=True)
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
             await web.TCPSite(runner, "127.0.0.1", port).start()

@@ -7,15 +7,14 @@ import hmac
 import logging
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.prometheus import PrometheusClient
 from bot import metrics
-from bot.chat import ChatSink, SlackSink, TerminalSink
+from bot.chat import ChatSink
 from bot.intake import IntakeQueue
+from bot.runtime import WorkerProcess, build_worker, make_slack_app
 from bot.settings import Settings
 from bot.store import Store
 from bot.webhook import BadWebhook, parse_webhook
@@ -59,7 +58,7 @@ async def alertmanager(request: web.Request) -> web.Response:
         metrics.WEBHOOKS.labels(outcome="duplicate").inc()
         return web.json_response({"status": "duplicate"})
     metrics.WEBHOOKS.labels(outcome="accepted").inc()
-    request.app[WORKER].wake.set()
+    request.app[WORKER].wake.set()  # only matters when the worker runs in this loop
     return web.json_response({"status": "accepted", "id": notification_id})
 
 
@@ -81,35 +80,16 @@ async def healthz(request: web.Request) -> web.Response:
 async def prometheus_metrics(request: web.Request) -> web.Response:
     for state, count in (await request.app[STORE].run(request.app[STORE].queue_depth)).items():
         metrics.QUEUE.labels(state=state).set(count)
-    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-
-def make_slack_app(settings: Settings) -> AsyncApp | None:
-    if settings.slack_bot_token is None:
-        return None
-    client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(),
-                            base_url=settings.slack_api_url)
-    app = AsyncApp(client=client, signing_secret=(settings.slack_signing_secret.get_secret_value()
-                                                  if settings.slack_signing_secret else None),
-                   request_verification_enabled=settings.slack_signing_secret is not None)
-
-    @app.command("/oncall")
-    async def oncall_command(ack, command):  # the subcommands arrive with the chat issue
-        await ack(f"oncall-copilot is listening. Usage: /oncall help (got `{command.get('text', '')}`)")
-
-    return app
+    return web.Response(body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 def make_app(settings: Settings, *, sink: ChatSink | None = None,
              run_worker: bool | None = None) -> web.Application:
+    """The HTTP app; `run_worker` (default: worker_mode == "inline") runs the worker in this loop."""
     app = web.Application(client_max_size=settings.max_body_bytes + 1024)
     store = Store(settings.database_url)
     slack = make_slack_app(settings)
-    if sink is None:
-        sink = SlackSink(slack, settings.slack_channel) if slack else TerminalSink()
-    prometheus = PrometheusClient(settings.prometheus_url, link_url=settings.prometheus_link_url)
-    worker = Worker(store, sink, prometheus, deadline=settings.investigation_deadline,
-                    slo_objective=settings.slo_objective, concurrency=settings.worker_concurrency)
+    worker = build_worker(settings, store, sink, slack)
     app[SETTINGS], app[STORE], app[WORKER] = settings, store, worker
     app[INTAKE] = IntakeQueue(store)
     if slack is not None:
@@ -120,13 +100,13 @@ def make_app(settings: Settings, *, sink: ChatSink | None = None,
     app.router.add_get("/metrics", prometheus_metrics)
 
     async def lifecycle(app: web.Application):
-        start = settings.worker if run_worker is None else run_worker
-        task = asyncio.create_task(worker.run()) if start else None
+        inline = settings.worker_mode == "inline" if run_worker is None else run_worker
+        task = asyncio.create_task(worker.run()) if inline else None
         yield
         if task:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        await prometheus.aclose()
+        await worker.aclose()
         store.close()
 
     app.cleanup_ctx.append(lifecycle)
@@ -134,4 +114,18 @@ def make_app(settings: Settings, *, sink: ChatSink | None = None,
 
 
 def serve(settings: Settings) -> None:
-    web.run_app(make_app(settings), host=settings.host, port=settings.port, print=None)
+    """Intake in this process; the worker beside it (worker_mode=process) or inline."""
+    app = make_app(settings)
+    if settings.worker_mode == "process":
+        child = WorkerProcess(settings)
+
+        async def supervise(app: web.Application):
+            child.start()
+            task = asyncio.create_task(child.supervise())
+            yield
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await asyncio.to_thread(child.stop)
+
+        app.cleanup_ctx.append(supervise)
+    web.run_app(app, host=settings.host, port=settings.port, print=None)

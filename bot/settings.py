@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,7 +30,9 @@ class Settings(BaseSettings):
     port: int = Field(8080, description="HTTP port of `oncall serve`")
     host: str = Field("0.0.0.0", description="HTTP bind address of `oncall serve`")
 
-    worker: bool = Field(True, description="run the investigation worker in this process")
+    worker_mode: Literal["process", "inline", "off"] = Field(
+        "process", description="worker beside the HTTP process, in its event loop, or not at all")
+    worker_poll: float = Field(0.25, gt=0, description="seconds between looks for work when not woken")
     worker_concurrency: int = Field(4, ge=1, description="alert groups investigated at once")
     slo_objective: float = Field(0.999, description="default availability objective for burn rates")
     investigation_deadline: float = Field(8.0, description="seconds an investigation may take")

@@ -24,24 +24,28 @@ log = logging.getLogger(__name__)
 class Worker:
     def __init__(self, store: Store, sink: ChatSink, prometheus: PrometheusClient, *,
                  deadline: float = 8.0, slo_objective: float = 0.999, max_attempts: int = 5,
-                 lease_seconds: float = 60.0, concurrency: int = 4) -> None:
+                 lease_seconds: float = 60.0, concurrency: int = 4,
+                 poll_seconds: float = 1.0) -> None:
         self.store, self.sink, self.prometheus = store, sink, prometheus
         self.deadline, self.slo_objective = deadline, slo_objective
         self.max_attempts, self.lease_seconds = max_attempts, lease_seconds
-        self.concurrency = concurrency
+        self.concurrency, self.poll_seconds = concurrency, poll_seconds
         self.wake = asyncio.Event()
+
+    async def aclose(self) -> None:
+        await self.prometheus.aclose()
 
     async def run(self) -> None:
         """Process until cancelled, several groups at once (one notification per group)."""
         await asyncio.gather(*(self._loop() for _ in range(self.concurrency)))
 
     async def _loop(self) -> None:
-        """Woken by intake; polls once a second for work of other replicas or retries."""
+        """Woken by intake in the same process; otherwise polls the store."""
         while True:
             if not await self.run_once():
                 self.wake.clear()
                 try:
-                    await asyncio.wait_for(self.wake.wait(), timeout=1.0)
+                    await asyncio.wait_for(self.wake.wait(), timeout=self.poll_seconds)
                 except asyncio.TimeoutError:
                     pass
 
