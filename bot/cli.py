@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot.cli_slo import slo_app
+from bot.cli_logs import logs_app
 from bot.settings import Settings
 
 app = typer.Typer(help="oncall-copilot: self-hosted on-call copilot for Kubernetes.",
@@ -18,6 +20,8 @@ sandbox_app = typer.Typer(help="Replay a recorded incident on loopback (tests, d
                           no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(logs_app, name="logs")
+app.add_typer(slo_app, name="slo")
 console = Console()
 
 

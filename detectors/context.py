@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from datetime import datetime
 
 from pydantic import BaseModel
 
 from adapters.envelope import SourceResult
 from adapters.prometheus import PrometheusClient
+
+if TYPE_CHECKING:
+    from detectors.slo import Slo
 
 
 class Subject(BaseModel):
@@ -34,6 +38,7 @@ class InvestigationContext:
     workload: Subject | None = None
     labels: dict[str, str] = field(default_factory=dict)
     slo_objective: float = 0.999
+    slos: list[Slo] = field(default_factory=list)
     query_timeout: float = 5.0
     source_failures: dict[str, str] = field(default_factory=dict)
 

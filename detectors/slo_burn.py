@@ -14,40 +14,9 @@ from typing import ClassVar
 from adapters.envelope import SourceResult
 from detectors.context import InvestigationContext, Subject
 from detectors.finding import Finding, Severity
-from detectors.promql import selector, window
+from detectors.promql import window
 from detectors.registry import register
-
-HOUR = 3600
-DAY = 24 * HOUR
-
-
-@dataclass(frozen=True)
-class BurnWindow:
-    long: int
-    short: int
-    budget_share: float
-    severity: Severity
-
-    def factor(self, period: int) -> float:
-        return self.budget_share * period / self.long
-
-
-# (long, short, share of budget) for a 30-day period: 14.4x, 6x, 3x, 1x.
-WORKBOOK_WINDOWS: tuple[BurnWindow, ...] = (
-    BurnWindow(HOUR, 5 * 60, 0.02, Severity.PAGE),
-    BurnWindow(6 * HOUR, 30 * 60, 0.05, Severity.PAGE),
-    BurnWindow(DAY, 2 * HOUR, 0.10, Severity.WARNING),
-    BurnWindow(3 * DAY, 6 * HOUR, 0.10, Severity.WARNING),
-)
-
-
-def error_ratio_expr(namespace: str | None, service: str, seconds: int,
-                     metric: str = "http_requests_total", error_matcher: str = 'code=~"5.."') -> str:
-    """Share of failed requests of one service over a window, as PromQL."""
-    w = window(seconds)
-    errors = selector(metric, error_matcher, namespace=namespace, service=service)
-    total = selector(metric, namespace=namespace, service=service)
-    return f"sum(rate({errors}[{w}])) / sum(rate({total}[{w}]))"
+from detectors.slo import ALL_WINDOWS, WORKBOOK_WINDOWS, BurnWindow, Slo, default_slo, find_slo
 
 
 @register
@@ -55,36 +24,34 @@ class SloBurnDetector:
     """Error ratio and burn rate of the service named by the page."""
 
     name: ClassVar[str] = "slo-burn"
-    period: ClassVar[int] = 30 * DAY
 
     async def detect(self, ctx: InvestigationContext) -> list[Finding]:
         if not ctx.service:
             return []
-        budget = 1.0 - ctx.slo_objective
-        seconds = sorted({w.long for w in WORKBOOK_WINDOWS} | {w.short for w in WORKBOOK_WINDOWS})
-        results = await asyncio.gather(*(
-            ctx.instant(error_ratio_expr(ctx.namespace, ctx.service, s))
-            for s in seconds
-        ))
+        slo = find_slo(ctx.slos, ctx.namespace, ctx.service) or default_slo(
+            ctx.namespace, ctx.service, ctx.slo_objective)
+        seconds = [*ALL_WINDOWS, slo.period]
+        results = await asyncio.gather(*(ctx.instant(slo.ratio_expr(s)) for s in seconds))
         by_window: dict[int, SourceResult] = dict(zip(seconds, results))
         ratios = {s: _first_value(r) for s, r in by_window.items()}
         if all(v is None for v in ratios.values()):
             return []
-        burns = {s: (v / budget if v is not None else None) for s, v in ratios.items()}
-        return [self._finding(ctx, budget, ratios, burns, by_window)]
+        burns = {s: (v / slo.budget if v is not None else None) for s, v in ratios.items()}
+        return [self._finding(ctx, slo, ratios, burns, by_window)]
 
-    def _finding(self, ctx: InvestigationContext, budget: float, ratios: dict[int, float | None],
+    def _finding(self, ctx: InvestigationContext, slo: Slo, ratios: dict[int, float | None],
                  burns: dict[int, float | None], by_window: dict[int, SourceResult]) -> Finding:
-        breached = [w for w in WORKBOOK_WINDOWS if _breaches(w, burns, self.period)]
+        budget, period = slo.budget, slo.period
+        breached = [w for w in WORKBOOK_WINDOWS if _breaches(w, burns, period)]
         worst = breached[0] if breached else None
         short = WORKBOOK_WINDOWS[0].short
         long_ = WORKBOOK_WINDOWS[0].long
         pair = worst or WORKBOOK_WINDOWS[0]
-        strength = min(burns[pair.long] or 0.0, burns[pair.short] or 0.0) / pair.factor(self.period)
+        strength = min(burns[pair.long] or 0.0, burns[pair.short] or 0.0) / pair.factor(period)
         severity = worst.severity if worst else (Severity.INFO if strength < 0.5 else Severity.WARNING)
         score = min(1.0, strength / 2) if worst is None else max(0.7, min(1.0, 0.5 + strength / 4))
         verdict = (
-            f"{pair.factor(self.period):g}x threshold exceeded on {window(pair.long)} and {window(pair.short)}"
+            f"{pair.factor(period):g}x threshold exceeded on {window(pair.long)} and {window(pair.short)}"
             if worst else "below every burn-rate threshold"
         )
         title = (
@@ -94,10 +61,19 @@ class SloBurnDetector:
         )
         details = [
             f"{window(w.long)}/{window(w.short)} pair: burn {_x(burns[w.long])} / {_x(burns[w.short])} "
-            f"against {w.factor(self.period):g}x ({w.severity.value})"
+            f"against {w.factor(period):g}x ({w.severity.value})"
             for w in WORKBOOK_WINDOWS
         ]
-        details.append(f"SLO objective {ctx.slo_objective:.3%}, error budget {budget:.3%} of requests")
+        details.append(f"SLO {slo.name}: objective {slo.objective:.3%} over {window(period)}, "
+                       f"error budget {budget:.3%} of requests")
+        remaining, exhausted_in = budget_outlook(ratios.get(period), burns.get(long_), slo)
+        if remaining is not None and remaining <= 0:
+            details.append(f"{window(period)} error budget exhausted: {1 - remaining:.1f}x of it spent")
+        elif remaining is not None:
+            left = f"{remaining:.0%} of the {window(period)} error budget left"
+            if exhausted_in is not None:
+                left += f", gone in {_human(exhausted_in)} at the current {window(long_)} burn"
+            details.append(left)
         evidence_windows = sorted({pair.long, pair.short, short})
         return Finding(
             detector=self.name,
@@ -108,13 +84,40 @@ class SloBurnDetector:
             title=title,
             details=details,
             facts={
-                "objective": ctx.slo_objective,
+                "slo": slo.name,
+                "objective": slo.objective,
+                "budget_remaining": remaining,
+                "seconds_to_exhaustion": exhausted_in,
                 "error_ratio": {window(s): r for s, r in ratios.items()},
                 "burn_rate": {window(s): b for s, b in burns.items()},
                 "breached": [f"{window(w.long)}/{window(w.short)}" for w in breached],
             },
             evidence=[by_window[s] for s in evidence_windows],
         )
+
+
+def budget_outlook(period_ratio: float | None, burn: float | None,
+                   slo: Slo) -> tuple[float | None, float | None]:
+    """(share of the period's budget left, seconds until it is gone at `burn`).
+
+    Burning at 1x spends the whole budget in exactly one period, so what is
+    left lasts `remaining * period / burn`.
+    """
+    if period_ratio is None:
+        return None, None
+    remaining = 1.0 - period_ratio / slo.budget
+    if remaining <= 0:
+        return remaining, 0.0
+    if not burn or burn <= 0:
+        return remaining, None
+    return remaining, remaining * slo.period / burn
+
+
+def _human(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"
 
 
 def _breaches(w: BurnWindow, burns: dict[int, float | None], period: int) -> bool:

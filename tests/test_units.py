@@ -13,7 +13,7 @@ from bot.render import blockkit
 from bot.settings import Settings
 from detectors import Finding, Severity, Subject
 from detectors.promql import quote, window
-from detectors.slo_burn import DAY, WORKBOOK_WINDOWS
+from detectors.slo import DAY, WORKBOOK_WINDOWS
 from reasoning.report import Report
 from reasoning.scope import scope_from_labels
 
