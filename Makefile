@@ -42,7 +42,7 @@ bench: deps
 # Regenerate the lock file after changing dependencies in pyproject.toml.
 lock:
 	$(PIP) install -q uv
-	$(VENV)/bin/uv pip compile pyproject.toml --extra test -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --extra bench -o requirements.lock
 
 clean:
 	rm -rf $(VENV) build *.egg-info
