@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot import cli_agent
 from bot.cli_slo import slo_app
 from bot.cli_logs import logs_app
 from bot.settings import Settings
@@ -22,6 +23,8 @@ app.add_typer(config_app, name="config")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(logs_app, name="logs")
 app.add_typer(slo_app, name="slo")
+app.command("agent-run")(cli_agent.agent_run)
+app.command("eval")(cli_agent.eval_scenarios)
 console = Console()
 
 

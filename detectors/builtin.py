@@ -1,3 +1,14 @@
 """Importing this module registers the built-in detectors."""
 
-from detectors import pod_restarts, slo_burn  # noqa: F401
+from detectors import (  # noqa: F401
+    latency,
+    node_health,
+    pending_pods,
+    pod_restarts,
+    replicas,
+    service_errors,
+    slo_burn,
+    throttling,
+    traffic,
+    vitals,
+)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -41,9 +42,15 @@ class InvestigationContext:
     slos: list[Slo] = field(default_factory=list)
     query_timeout: float = 5.0
     source_failures: dict[str, str] = field(default_factory=dict)
+    _queries: dict[str, asyncio.Task[SourceResult]] = field(default_factory=dict, repr=False)
 
     async def instant(self, expr: str) -> SourceResult:
-        """PromQL at the investigation's time; remembers which sources failed."""
+        """PromQL at the investigation's time, asked once however many detectors need it."""
+        if expr not in self._queries:
+            self._queries[expr] = asyncio.ensure_future(self._instant(expr))
+        return await asyncio.shield(self._queries[expr])
+
+    async def _instant(self, expr: str) -> SourceResult:
         result = await self.prometheus.instant(expr, self.at, timeout=self.query_timeout)
         if result.failed:
             self.source_failures.setdefault(result.source, f"{result.status.value}: {result.error}")

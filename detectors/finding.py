@@ -25,6 +25,8 @@ class Finding(BaseModel):
     """One observation about one subject, with the queries that prove it."""
 
     detector: str
+    signal: str = Field("", description="what kind of fact this is (oom-killed, pending, "
+                        "traffic-up...), the vocabulary reasoning rules match on")
     subject: Subject
     severity: Severity
     score: float = Field(ge=0.0, le=1.0)

@@ -16,6 +16,7 @@ from detectors.context import InvestigationContext, Subject
 from detectors.finding import Finding, Severity
 from detectors.promql import selector, window
 from detectors.registry import register
+from detectors.workloads import pod_owners, workload_of
 
 CRASH_REASONS = {"OOMKilled", "Error", "ContainerCannotRun", "StartError"}
 MiB = 1024 * 1024
@@ -59,15 +60,6 @@ class WorkloadFacts:
         return dict(counts)
 
 
-def owner_of(kind: str | None, name: str | None, pod: str, namespace: str | None) -> Subject:
-    """Workload behind a pod: a ReplicaSet's Deployment, else the controller itself."""
-    if kind == "ReplicaSet" and name and "-" in name:
-        return Subject(namespace=namespace, kind="Deployment", name=name.rsplit("-", 1)[0])
-    if kind and name and kind != "<none>":
-        return Subject(namespace=namespace, kind=kind, name=name)
-    return Subject(namespace=namespace, kind="Pod", name=pod)
-
-
 @register
 class PodRestartsDetector:
     """Workloads whose containers restarted in the window, with the last reason."""
@@ -85,18 +77,16 @@ class PodRestartsDetector:
             "exit_code": f"max {by} ({selector('kube_pod_container_status_last_terminated_exitcode', namespace=ns)})",
             "memory_peak": f"max {by} (max_over_time({selector('container_memory_working_set_bytes', namespace=ns)}[{w}]))",
             "memory_limit": f"max {by} ({selector('kube_pod_container_resource_limits', namespace=ns, resource='memory')})",
-            "owner": f"max by (namespace, pod, created_by_kind, created_by_name) ({selector('kube_pod_info', namespace=ns)})",
         }
-        answers = await asyncio.gather(*(
-            ctx.instant(q) for q in queries.values()
-        ))
-        results = dict(zip(queries, answers))
+        answers = await asyncio.gather(pod_owners(ctx), *(ctx.instant(q) for q in queries.values()))
+        owners, results = answers[0], dict(zip(queries, answers[1:]))
         if not results["restarts"].ok:
             return []
-        workloads = self._collect(results)
+        workloads = self._collect(results, owners)
         return [self._finding(wl, results) for wl in workloads if wl.restarts >= 1]
 
-    def _collect(self, r: dict[str, SourceResult]) -> list[WorkloadFacts]:
+    def _collect(self, r: dict[str, SourceResult],
+                 owners: dict[tuple[str, str], Subject]) -> list[WorkloadFacts]:
         def index(name: str) -> dict[tuple[str, str, str], object]:
             out = {}
             for s in r[name].data or []:
@@ -106,13 +96,10 @@ class PodRestartsDetector:
 
         reason, exit_code = index("reason"), index("exit_code")
         peak, limit = index("memory_peak"), index("memory_limit")
-        owners = {(s.labels.get("namespace", ""), s.labels.get("pod", "")): s.labels
-                  for s in r["owner"].data or []}
         workloads: dict[str, WorkloadFacts] = {}
         for s in r["restarts"].data or []:
             key = (s.labels.get("namespace", ""), s.labels.get("pod", ""), s.labels.get("container", ""))
-            o = owners.get(key[:2], {})
-            subject = owner_of(o.get("created_by_kind"), o.get("created_by_name"), key[1], key[0] or None)
+            subject = workload_of(owners, key[0], key[1])
             wl = workloads.setdefault(str(subject), WorkloadFacts(subject))
             code = exit_code.get(key)
             wl.containers.append(ContainerFacts(
@@ -135,8 +122,10 @@ class PodRestartsDetector:
         evidence = [r["restarts"], r["reason"]]
         if main_reason == "OOMKilled":
             evidence += [r["memory_peak"], r["memory_limit"]]
+        signal = "oom-killed" if main_reason == "OOMKilled" else ("crash-exit" if crashing else "restarts")
         return Finding(
             detector=self.name,
+            signal=signal,
             subject=wl.subject,
             severity=severity,
             score=round(score, 3),

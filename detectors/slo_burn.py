@@ -77,6 +77,7 @@ class SloBurnDetector:
         evidence_windows = sorted({pair.long, pair.short, short})
         return Finding(
             detector=self.name,
+            signal="error-budget-burn",
             subject=Subject(namespace=ctx.namespace, kind="Service", name=ctx.service),
             severity=severity,
             score=round(score, 3),

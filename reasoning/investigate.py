@@ -6,12 +6,15 @@ import time
 from datetime import datetime, timezone
 
 from adapters.prometheus import PrometheusClient
-from detectors import Finding, InvestigationContext, Severity, run_detectors
+from detectors import Finding, InvestigationContext, Severity, Subject, run_detectors
+from detectors.slo import Slo
+from detectors.workloads import workload_catalog
+from reasoning.advice import next_checks, status_draft
+from reasoning.hypotheses import Hypothesis, culprit_of, rank
 from reasoning.page import Page
 from reasoning.report import Report
 from reasoning.scope import scope_from_labels
 
-SYMPTOM_DETECTORS = {"slo-burn"}  # they say *that* users hurt, not *why*
 
 
 async def investigate(
@@ -21,6 +24,7 @@ async def investigate(
     at: datetime | None = None,
     deadline: float = 8.0,
     slo_objective: float = 0.999,
+    slos: list[Slo] | None = None,
 ) -> Report:
     started = time.perf_counter()
     at = at or datetime.now(timezone.utc)
@@ -28,18 +32,24 @@ async def investigate(
     namespace, service, workload = scope_from_labels(labels)
     ctx = InvestigationContext(
         namespace=namespace, service=service, workload=workload, labels=labels, at=at,
-        prometheus=prometheus, slo_objective=slo_objective,
+        prometheus=prometheus, slo_objective=slo_objective, slos=slos or [],
         query_timeout=max(1.0, deadline * 0.8),
     )
     findings, failures = await run_detectors(ctx, deadline=deadline)
+    catalog = await workload_catalog(ctx)
     failures.update(ctx.source_failures)
+    paged = culprit_of(workload or Subject(namespace=namespace, kind="Service", name=service or ""), catalog)
+    hypotheses = rank(findings, paged if (workload or service) else None, catalog)
     where = " / ".join(x for x in (namespace, service) if x) or "cluster"
     return Report(
         title=f"{page.alertname} ({page.severity}) in {where}",
         group_key=page.group_key,
         status=page.status,
         severity=page.severity,
-        tldr=[_what(page, where), _why(findings)],
+        tldr=[_what(page, where), _why(hypotheses, findings)],
+        hypotheses=hypotheses,
+        next_checks=next_checks(hypotheses, page, namespace, service),
+        status_draft=status_draft(page, hypotheses, service, at),
         findings=findings,
         failures=failures,
         generated_at=at,
@@ -53,10 +63,12 @@ def _what(page: Page, where: str) -> str:
     return f"{page.status.upper()} ({count} alert{'s' if count != 1 else ''}) in {where}: {summary}"
 
 
-def _why(findings: list[Finding]) -> str:
-    causes = [f for f in findings if f.detector not in SYMPTOM_DETECTORS and f.severity != Severity.INFO]
-    if causes:
-        return f"Most telling signal: {causes[0].title}"
-    if findings:
-        return f"Only the symptom is visible so far: {findings[0].title}"
-    return "No abnormal signal found yet in metrics; check the deep links below."
+def _why(hypotheses: list[Hypothesis], findings: list[Finding]) -> str:
+    top = hypotheses[0] if hypotheses else None
+    if top and top.cause != "none":
+        who = f" in {top.culprit.kind} {top.culprit.name}" if top.culprit else ""
+        return f"Likely cause: {top.cause}{who} ({top.confidence:.0%}): {top.summary}"
+    symptoms = [f for f in findings if f.severity != Severity.INFO]
+    if symptoms:
+        return f"Cause unclear (evidence thin); strongest signal: {symptoms[0].title}"
+    return "No abnormal signal found in the checked metrics; this page may be noise."

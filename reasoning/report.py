@@ -12,6 +12,7 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, Field
 
 from detectors.finding import Finding
+from reasoning.hypotheses import Hypothesis
 
 
 class Link(BaseModel):
@@ -59,6 +60,9 @@ class Report(BaseModel):
     status: str
     severity: str
     tldr: list[str] = Field(description="two lines: what is wrong, what most likely causes it")
+    hypotheses: list[Hypothesis] = Field(default_factory=list, description="best first")
+    next_checks: list[str] = Field(default_factory=list, description="read-only commands and queries")
+    status_draft: str = Field("", description="for stakeholders, posted only after approval")
     findings: list[Finding] = Field(default_factory=list)
     failures: dict[str, str] = Field(default_factory=dict, description="detector or source -> error")
     generated_at: datetime
@@ -66,6 +70,13 @@ class Report(BaseModel):
 
     def blocks(self) -> list[Block]:
         out: list[Block] = [HeaderBlock(text=self.title), TextBlock(text="*TL;DR*\n" + "\n".join(self.tldr))]
+        if self.hypotheses:
+            out.append(TextBlock(text="*Likely causes*\n" + "\n".join(
+                f"{i}. `{h.cause}` {_culprit(h)} ({h.confidence:.0%}): {h.summary}"
+                for i, h in enumerate(self.hypotheses[:3], 1))))
+        if self.next_checks:
+            out.append(TextBlock(text="*Next checks* (read-only)\n" + "\n".join(
+                f"• `{c}`" for c in self.next_checks)))
         if self.findings:
             out.append(DividerBlock())
             out.extend(FindingBlock(finding=f) for f in self.findings)
@@ -74,4 +85,14 @@ class Report(BaseModel):
         if self.failures:
             out.append(TextBlock(text="*Could not check*\n" + "\n".join(
                 f"• {name}: {error}" for name, error in sorted(self.failures.items()))))
+        if self.status_draft:
+            out.append(DividerBlock())
+            out.append(TextBlock(text="*Status draft* (not sent; needs approval)\n" + self.status_draft))
         return out
+
+
+def _culprit(h: Hypothesis) -> str:
+    if h.culprit is None:
+        return ""
+    where = f"{h.culprit.namespace}/" if h.culprit.namespace else ""
+    return f"{h.culprit.kind} {where}{h.culprit.name}"

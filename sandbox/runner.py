@@ -26,12 +26,13 @@ SLACK_TOKEN = "xoxb-sandbox-token"
 
 
 class Sandbox:
-    def __init__(self, scenario_dir: Path, *, webhook_url: str, webhook_token: str | None = None,
+    def __init__(self, scenario_dir: Path, *, webhook_url: str = "", webhook_token: str | None = None,
                  end_ago: float = 0.0, for_seconds: int | None = 0, slack: bool = True,
-                 workdir: Path | None = None) -> None:
+                 alerting: bool = True, workdir: Path | None = None) -> None:
         self.scenario_dir = Path(scenario_dir)
         self.webhook_url, self.webhook_token = webhook_url, webhook_token
         self.end_ago, self.for_seconds, self.with_slack = end_ago, for_seconds, slack
+        self.alerting = alerting  # False: no rules, no Alertmanager (just the data)
         self._own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="oncall-sandbox-"))
         self.prometheus: procs.Process | None = None
@@ -56,16 +57,21 @@ class Sandbox:
         shifted = await asyncio.to_thread(
             materialize, scenario, self.workdir / "scenario", end_ago=self.end_ago)
         await asyncio.to_thread(procs.backfill, shifted / "metrics.om", self.workdir / "tsdb")
+        self.shifted = shifted
         rules = None
-        if (shifted / "rules.yaml").exists():
+        if self.alerting and (shifted / "rules.yaml").exists():
             rules = self.workdir / "rules.yaml"
             procs.compress_for(shifted / "rules.yaml", rules, self.for_seconds)
-        self.alertmanager = await asyncio.to_thread(
-            procs.start_alertmanager, self.workdir, self.webhook_url, token=self.webhook_token)
+        if self.alerting:
+            self.alertmanager = await asyncio.to_thread(
+                procs.start_alertmanager, self.workdir, self.webhook_url, token=self.webhook_token)
         self.prometheus = await asyncio.to_thread(
-            procs.start_prometheus, self.workdir, self.workdir / "tsdb", rules, self.alertmanager.url)
+            procs.start_prometheus, self.workdir, self.workdir / "tsdb", rules,
+            self.alertmanager.url if self.alertmanager else None)
         self.started_at = time.time()  # Prometheus evaluates its rules from here on
-        self.urls = {"prometheus": self.prometheus.url, "alertmanager": self.alertmanager.url}
+        self.urls = {"prometheus": self.prometheus.url}
+        if self.alertmanager:
+            self.urls["alertmanager"] = self.alertmanager.url
         self.urls["loki"] = await self._serve(make_loki_app(shifted / "logs.jsonl"))
         self.urls["kube"] = await self._serve(make_kube_app(shifted / "kube"))
         if self.with_slack:
@@ -86,10 +92,11 @@ class Sandbox:
         """`ONCALL_*` variables that point the bot at this sandbox."""
         env = {
             "ONCALL_PROMETHEUS_URL": self.urls["prometheus"],
-            "ONCALL_ALERTMANAGER_URL": self.urls["alertmanager"],
             "ONCALL_LOKI_URL": self.urls["loki"],
             "ONCALL_KUBE_API_URL": self.urls["kube"],
         }
+        if "alertmanager" in self.urls:
+            env["ONCALL_ALERTMANAGER_URL"] = self.urls["alertmanager"]
         if "slack" in self.urls:
             env |= {"ONCALL_SLACK_API_URL": self.urls["slack"], "ONCALL_SLACK_BOT_TOKEN": SLACK_TOKEN}
         if self.webhook_token:
