@@ -12,6 +12,7 @@ from rich.table import Table
 from bot import cli_agent
 from bot.cli_slo import slo_app
 from bot.cli_logs import logs_app
+from bot.cli_detect import detect_app
 from bot.settings import Settings
 
 app = typer.Typer(help="oncall-copilot: self-hosted on-call copilot for Kubernetes.",
@@ -23,6 +24,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(logs_app, name="logs")
 app.add_typer(slo_app, name="slo")
+app.add_typer(detect_app, name="detect")
 app.command("agent-run")(cli_agent.agent_run)
 app.command("eval")(cli_agent.eval_scenarios)
 console = Console()
