@@ -13,6 +13,7 @@ from bot import cli_agent
 from bot.cli_slo import slo_app
 from bot.cli_logs import logs_app
 from bot.cli_detect import detect_app
+from bot.cli_canary import canary_gate, canary_prom
 from bot.settings import Settings
 
 app = typer.Typer(help="oncall-copilot: self-hosted on-call copilot for Kubernetes.",
@@ -27,6 +28,8 @@ app.add_typer(slo_app, name="slo")
 app.add_typer(detect_app, name="detect")
 app.command("agent-run")(cli_agent.agent_run)
 app.command("eval")(cli_agent.eval_scenarios)
+app.command("canary-gate")(canary_gate)
+app.command("canary-prom")(canary_prom)
 console = Console()
 
 
