@@ -1,4 +1,4 @@
-"""Read-only access to the data sources: Prometheus (and later Loki, Kubernetes).
+"""Read-only access to the data sources: Prometheus, Loki and the Kubernetes API.
 
 Every call returns a :class:`adapters.envelope.SourceResult`, so callers never
 special-case a source and failures arrive as data, not exceptions.

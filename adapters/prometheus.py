@@ -1,8 +1,10 @@
-"""Async PromQL client (instant and range queries) that never raises.
+"""Async Prometheus HTTP API client (queries and metadata endpoints) that never raises.
 
 Failures (connection refused, HTTP errors, bad PromQL, deadlines) come back as a
 :class:`SourceResult` with an error status so an investigation degrades instead
 of crashing. Long queries go out as form-encoded POSTs, as the HTTP API allows.
+Auth, a private CA and `X-Scope-OrgID` (:class:`HttpAuth`) let the same client
+talk to Thanos, Mimir and Cortex.
 """
 
 from __future__ import annotations
@@ -10,14 +12,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Sequence
+from urllib.parse import urlencode
 
 import httpx
 
 from adapters import links
 from adapters.envelope import SourceResult, Status, TimeRange
+from adapters.httpconf import HttpAuth
 
 _POST_OVER = 2000  # characters: longer queries are sent in the body
+_POSTABLE = {"/api/v1/query", "/api/v1/query_range", "/api/v1/series", "/api/v1/labels"}
 
 
 @dataclass(frozen=True)
@@ -47,11 +52,12 @@ class PrometheusClient:
         headers: dict[str, str] | None = None,
         link_url: str | None = None,
         client: httpx.AsyncClient | None = None,
+        auth: HttpAuth | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.link_url = (link_url or base_url).rstrip("/")
         self.timeout = timeout
-        self._client = client or httpx.AsyncClient(headers=headers or {}, timeout=timeout)
+        self._client = client or (auth or HttpAuth()).client(timeout, headers)
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -102,19 +108,79 @@ class PrometheusClient:
                 result.status = Status.EMPTY
         return result
 
+    async def series(
+        self, match: Sequence[str], start: datetime | None = None, end: datetime | None = None,
+        *, limit: int | None = None, timeout: float | None = None,
+    ) -> SourceResult:
+        """Label sets of the series matching any selector in `match` (data: list of dicts)."""
+        params = [("match[]", m) for m in match] + _window(start, end) + _limit(limit)
+        return _listed(await self._meta("/api/v1/series", params, timeout), start, end)
+
+    async def labels(
+        self, match: Sequence[str] = (), start: datetime | None = None,
+        end: datetime | None = None, *, timeout: float | None = None,
+    ) -> SourceResult:
+        """Label names (data: list of str), optionally only those of series in `match`."""
+        params = [("match[]", m) for m in match] + _window(start, end)
+        return _listed(await self._meta("/api/v1/labels", params, timeout), start, end)
+
+    async def label_values(
+        self, name: str, match: Sequence[str] = (), start: datetime | None = None,
+        end: datetime | None = None, *, timeout: float | None = None,
+    ) -> SourceResult:
+        """Values of one label (data: list of str)."""
+        params = [("match[]", m) for m in match] + _window(start, end)
+        path = f"/api/v1/label/{name}/values"
+        return _listed(await self._meta(path, params, timeout), start, end)
+
+    async def metadata(
+        self, metric: str | None = None, *, limit: int | None = None,
+        timeout: float | None = None,
+    ) -> SourceResult:
+        """Type, help and unit per metric name (data: {name: [{type, help, unit}]})."""
+        params = ([("metric", metric)] if metric else []) + _limit(limit)
+        return _listed(await self._meta("/api/v1/metadata", params, timeout), None, None)
+
+    async def rules(
+        self, kind: str | None = None, *, timeout: float | None = None
+    ) -> SourceResult:
+        """Recording and alerting rule groups (data: list of groups); kind 'alert' or 'record'."""
+        params = [("type", kind)] if kind else []
+        result = await self._meta("/api/v1/rules", params, timeout)
+        if result.ok:
+            result.data = list((result.data or {}).get("groups") or [])
+        return _listed(result, None, None)
+
+    async def alerts(self, *, timeout: float | None = None) -> SourceResult:
+        """Alerts Prometheus currently holds pending or firing (data: list of alerts)."""
+        result = await self._meta("/api/v1/alerts", [], timeout)
+        if result.ok:
+            result.data = list((result.data or {}).get("alerts") or [])
+        return _listed(result, None, None)
+
+    async def _meta(
+        self, path: str, params: list[tuple[str, str]], timeout: float | None
+    ) -> SourceResult:
+        method = "POST" if _use_post(path, params) else "GET"
+        shown = f"{method} {path}" + (f"?{urlencode(params)}" if params else "")
+        result = await self._call(path, params, shown, timeout)
+        result.link = None
+        return result
+
     async def _call(
-        self, path: str, params: dict[str, str], expr: str, timeout: float | None
+        self, path: str, params: dict[str, str] | list[tuple[str, str]], expr: str,
+        timeout: float | None,
     ) -> SourceResult:
         started = time.perf_counter()
         url = self.base_url + path
         envelope = SourceResult(source="prometheus", status=Status.OK, query=expr)
         try:
-            if len(expr) > _POST_OVER:
-                response = await self._client.post(url, data=params, timeout=timeout or self.timeout)
+            if _use_post(path, params):
+                response = await self._client.post(url, data=_form(params), timeout=timeout or self.timeout)
             else:
                 response = await self._client.get(url, params=params, timeout=timeout or self.timeout)
             body = _json(response)
-            envelope.warnings = list(body.get("warnings") or [])
+            envelope.warnings = list(body.get("warnings") or []) + list(body.get("infos") or [])
             if response.status_code in (401, 403):
                 envelope.status, envelope.error = Status.FORBIDDEN, f"HTTP {response.status_code}"
             elif response.status_code >= 400 or body.get("status") != "success":
@@ -153,6 +219,37 @@ def _sample(item: dict[str, Any]) -> Sample:
 def _series(item: dict[str, Any]) -> Series:
     points = [(float(t), float(v)) for t, v in item.get("values") or []]
     return Series(labels=dict(item.get("metric") or {}), points=points)
+
+
+def _use_post(path: str, params: dict[str, str] | list[tuple[str, str]]) -> bool:
+    """Long parameter lists go in a form body (URLs over ~8 kB are refused by proxies)."""
+    return path in _POSTABLE and len(urlencode(params)) > _POST_OVER
+
+
+def _form(params: dict[str, str] | list[tuple[str, str]]) -> dict[str, Any]:
+    """httpx form data: repeated keys (match[]) as lists."""
+    out: dict[str, Any] = {}
+    for key, value in params.items() if isinstance(params, dict) else params:
+        out.setdefault(key, []).append(value)
+    return {k: v[0] if len(v) == 1 else v for k, v in out.items()}
+
+
+def _window(start: datetime | None, end: datetime | None) -> list[tuple[str, str]]:
+    out = [("start", f"{start.timestamp():.3f}")] if start else []
+    return out + ([("end", f"{end.timestamp():.3f}")] if end else [])
+
+
+def _limit(limit: int | None) -> list[tuple[str, str]]:
+    return [("limit", str(limit))] if limit else []
+
+
+def _listed(result: SourceResult, start: datetime | None, end: datetime | None) -> SourceResult:
+    """Metadata answers: EMPTY when nothing came back, the window kept when one was asked."""
+    if start and end:
+        result.range = TimeRange(start=start, end=end)
+    if result.ok and not result.data:
+        result.status = Status.EMPTY
+    return result
 
 
 def ago(seconds: float, at: datetime | None = None) -> datetime:
