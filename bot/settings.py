@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
     from adapters.clusters import ClusterConfig
+    from reasoning.llm.config import LLMConfig
 
 
 class Settings(BaseSettings):
@@ -46,10 +47,29 @@ class Settings(BaseSettings):
     redact_ips: bool = Field(True, description="mask IP addresses in text that leaves the process")
     anonymise_names: bool = Field(False, description="replace pod/namespace/node names in LLM prompts")
 
+    anthropic_api_key: SecretStr | None = Field(None, description="enables the optional LLM step; unset: rules only")
+    anthropic_base_url: str | None = Field(None, description="Messages API base URL (a proxy or gateway)")
+    anthropic_model: str = Field("claude-sonnet-4-6", description="model of the LLM step")
+    llm_max_steps: int = Field(6, ge=1, description="model calls per investigation")
+    llm_max_tokens: int = Field(120_000, ge=2_000, description="input+output tokens per investigation")
+    llm_timeout: float = Field(45.0, gt=0, description="seconds the LLM step may take per investigation")
+    llm_max_cost_usd: float = Field(0.5, gt=0, description="estimated dollars per investigation")
+
     slack_bot_token: SecretStr | None = Field(None, description="xoxb- token; unset prints to the terminal")
     slack_signing_secret: SecretStr | None = Field(None, description="verifies Slack's requests")
     slack_api_url: str = Field("https://slack.com/api/", description="Slack Web API base URL")
     slack_channel: str = Field("#oncall", description="default channel for incident threads")
+    slack_app_token: SecretStr | None = Field(None, description="xapp- token: Socket Mode instead of HTTP")
+    ownership_file: Path = Field(Path(__file__).resolve().parents[1] / "policies" / "ownership.yaml",
+                                 description="namespace/service -> team, channels, approvers")
+    teams_app_id: str | None = Field(None, description="Teams bot (Azure) app id; unset disables Teams")
+    teams_app_password: SecretStr | None = Field(None, description="Teams bot app password (client secret)")
+    teams_tenant_id: str | None = Field(None, description="Entra tenant of a single-tenant Teams bot")
+    teams_service_url: str = Field("https://smba.trafficmanager.net/teams/",
+                                   description="Bot Connector URL for proactive Teams messages")
+    teams_conversation_id: str | None = Field(None, description="Teams channel conversation for pages")
+    teams_stakeholder_conversation_id: str | None = Field(
+        None, description="Teams conversation approved status updates go to")
 
     database_url: str = Field("sqlite:///oncall.db", description="SQLAlchemy URL of the store")
     webhook_token: SecretStr | None = Field(None, description="bearer token Alertmanager must send")
@@ -60,8 +80,23 @@ class Settings(BaseSettings):
         "process", description="worker beside the HTTP process, in its event loop, or not at all")
     worker_poll: float = Field(0.25, gt=0, description="seconds between looks for work when not woken")
     worker_concurrency: int = Field(4, ge=1, description="alert groups investigated at once")
+    worker_lease: float = Field(30.0, gt=0, description="seconds a claimed notification stays "
+                                "claimed without renewal (a dead worker's work is taken over after)")
+    worker_max_attempts: int = Field(5, ge=1, description="tries before a notification is dead-lettered")
+    chat_rate_per_channel: float = Field(1.0, ge=0, description="chat messages per second per "
+                                         "channel, shared by all replicas (0: no limit)")
+    storm_new_groups: int = Field(10, ge=0, description="new threads a channel gets per storm "
+                                  "window; beyond, new groups go into a roll-up (0: never roll up)")
+    storm_window: float = Field(60.0, gt=0, description="seconds over which new threads are counted")
+    rollup_delay: float = Field(10.0, ge=0, description="seconds a roll-up collects groups before it posts")
+    log_format: Literal["text", "json"] = Field("text", description="json: one object per line "
+                                                "with the incident id")
     policies_dir: Path = Field(Path(__file__).resolve().parents[1] / "policies",
                                description="directory of slo.yaml, hypotheses.yaml and other policies")
+    runbooks_dirs: str = Field("", description="your runbook directories (':'- or ','-separated), "
+                               "searched beside the shipped runbooks/")
+    runbooks_index_dir: Path = Field(Path(".oncall/runbook-index"),
+                                     description="where the runbook search index persists")
     slo_objective: float = Field(0.999, description="default availability objective for burn rates")
     investigation_deadline: float = Field(8.0, description="seconds an investigation may take")
     dedupe_window: float = Field(600.0, description="seconds in which an identical notification is a duplicate")
@@ -91,6 +126,19 @@ class Settings(BaseSettings):
                             loki_uid=self.grafana_loki_uid, org_id=self.grafana_org_id)
             if self.grafana_url else None,
         )
+
+    def llm_config(self) -> "LLMConfig | None":
+        """The LLM step's settings, or None without a key (then rules alone answer)."""
+        key = self.anthropic_api_key.get_secret_value() if self.anthropic_api_key else ""
+        if not key:
+            return None
+        from reasoning.llm.config import LLMConfig
+
+        return LLMConfig(api_key=key, base_url=self.anthropic_base_url, model=self.anthropic_model,
+                         max_steps=self.llm_max_steps, max_tokens=self.llm_max_tokens,
+                         timeout=self.llm_timeout, max_cost_usd=self.llm_max_cost_usd,
+                         anonymise=self.anonymise_names, redact_emails=self.redact_emails,
+                         redact_ips=self.redact_ips)
 
     def masked(self) -> dict[str, str]:
         """Every setting as text, secrets shown only as set/unset."""

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
+from adapters.event_sources import EventReader
+from adapters.kube import KubeClient
+from adapters.logs import LogReader
+from adapters.loki import LokiClient
 from adapters.prometheus import PrometheusClient
 from detectors import Finding, InvestigationContext, Severity, Subject, run_detectors
 from detectors.slo import Slo
@@ -15,6 +20,8 @@ from reasoning.page import Page
 from reasoning.report import Report
 from reasoning.scope import scope_from_labels
 
+if TYPE_CHECKING:
+    from reasoning.llm.agent import Agent
 
 
 async def investigate(
@@ -25,6 +32,10 @@ async def investigate(
     deadline: float = 8.0,
     slo_objective: float = 0.999,
     slos: list[Slo] | None = None,
+    kube: KubeClient | None = None,
+    loki: LokiClient | None = None,
+    loki_events_selector: str | None = None,
+    llm: Agent | None = None,
 ) -> Report:
     started = time.perf_counter()
     at = at or datetime.now(timezone.utc)
@@ -32,7 +43,10 @@ async def investigate(
     namespace, service, workload = scope_from_labels(labels)
     ctx = InvestigationContext(
         namespace=namespace, service=service, workload=workload, labels=labels, at=at,
-        prometheus=prometheus, slo_objective=slo_objective, slos=slos or [],
+        prometheus=prometheus, slo_objective=slo_objective, slos=slos or [], kube=kube,
+        logs=LogReader(loki, kube) if (loki or kube) else None,
+        events=EventReader(kube, loki, **({"loki_selector": loki_events_selector}
+                                          if loki_events_selector else {})) if (loki or kube) else None,
         query_timeout=max(1.0, deadline * 0.8),
     )
     findings, failures = await run_detectors(ctx, deadline=deadline)
@@ -41,7 +55,7 @@ async def investigate(
     paged = culprit_of(workload or Subject(namespace=namespace, kind="Service", name=service or ""), catalog)
     hypotheses = rank(findings, paged if (workload or service) else None, catalog)
     where = " / ".join(x for x in (namespace, service) if x) or "cluster"
-    return Report(
+    report = Report(
         title=f"{page.alertname} ({page.severity}) in {where}",
         group_key=page.group_key,
         status=page.status,
@@ -55,6 +69,11 @@ async def investigate(
         generated_at=at,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
     )
+    if llm is not None:  # only with an API key; on any LLM failure the rules' answer stands
+        report = await llm.refine(report, prometheus, at=at)
+        if report.llm and report.llm.refined:
+            report.next_checks = next_checks(report.hypotheses, page, namespace, service)
+    return report
 
 
 def _what(page: Page, where: str) -> str:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from detectors.finding import Finding
 from reasoning.hypotheses import Hypothesis
+from reasoning.llm.note import LLMNote
 
 
 class Link(BaseModel):
@@ -67,6 +68,7 @@ class Report(BaseModel):
     failures: dict[str, str] = Field(default_factory=dict, description="detector or source -> error")
     generated_at: datetime
     elapsed_ms: float = 0.0
+    llm: LLMNote | None = Field(None, description="what the optional LLM step did; null without a key")
 
     def blocks(self) -> list[Block]:
         out: list[Block] = [HeaderBlock(text=self.title), TextBlock(text="*TL;DR*\n" + "\n".join(self.tldr))]
@@ -85,6 +87,9 @@ class Report(BaseModel):
         if self.failures:
             out.append(TextBlock(text="*Could not check*\n" + "\n".join(
                 f"• {name}: {error}" for name, error in sorted(self.failures.items()))))
+        if self.llm is not None:
+            out.append(TextBlock(text=self.llm.line()
+                                 + (f"\n{self.llm.summary}" if self.llm.refined and self.llm.summary else "")))
         if self.status_draft:
             out.append(DividerBlock())
             out.append(TextBlock(text="*Status draft* (not sent; needs approval)\n" + self.status_draft))
