@@ -15,6 +15,9 @@ from pathlib import Path
 
 import yaml
 
+from adapters.kube import KubeClient
+from adapters.kube_config import KubeTarget
+from adapters.loki import LokiClient
 from adapters.prometheus import PrometheusClient
 from bot.settings import Settings
 from bot.webhook import parse_webhook
@@ -27,10 +30,16 @@ async def investigate_scenario(scenario: Path, settings: Settings | None = None)
     settings = settings or Settings(_env_file=None)
     async with Sandbox(scenario, alerting=False, slack=False) as sandbox:
         hook = parse_webhook((sandbox.shifted / "alerts.json").read_bytes())
-        async with PrometheusClient(sandbox.urls["prometheus"]) as prometheus:
-            return await investigate(hook.to_page(), prometheus, deadline=settings.investigation_deadline,
-                                     slo_objective=settings.slo_objective,
-                                     slos=load_slos(settings.policies_dir / "slo.yaml"))
+        kube = KubeClient.connect(KubeTarget(url=sandbox.urls["kube"]))
+        try:
+            async with PrometheusClient(sandbox.urls["prometheus"]) as prometheus, \
+                    LokiClient(sandbox.urls["loki"]) as loki:
+                return await investigate(
+                    hook.to_page(), prometheus, deadline=settings.investigation_deadline,
+                    slo_objective=settings.slo_objective, kube=kube, loki=loki,
+                    slos=load_slos(settings.policies_dir / "slo.yaml"))
+        finally:
+            kube.close()
 
 
 @dataclass

@@ -24,6 +24,7 @@ class Rule(BaseModel):
     needs_any: list[str] = Field(default_factory=list)
     other_workload: bool = False
     at_least_paged: str | None = None
+    needs_same_subject: bool = False
     base: float
     weight: float
 
@@ -67,6 +68,14 @@ def evidence_of(finding: Finding) -> list[Evidence]:
     return items
 
 
+def _supporting(rule: Rule, findings: list[Finding], culprit: Subject,
+                catalog: dict[str, Subject]) -> list[Finding]:
+    """Findings about the same workload that the rule leans on (`needs_any`), strongest first."""
+    found = [g for g in findings if g.signal in rule.needs_any
+             and culprit_of(g.subject, catalog).name == culprit.name]
+    return sorted(found, key=lambda g: g.score, reverse=True)[:3]
+
+
 def _at_least_paged(f: Finding, findings: list[Finding], fact: str) -> bool:
     paged = [g.facts.get(fact) for g in findings if g.signal == f.signal and g.facts.get("paged")]
     mine = f.facts.get(fact)
@@ -91,12 +100,17 @@ def rank(findings: list[Finding], paged: Subject | None, catalog: dict[str, Subj
                 continue
             if rule.at_least_paged and not _at_least_paged(f, findings, rule.at_least_paged):
                 continue
+            if rule.needs_same_subject and not any(
+                    g.signal in rule.needs_any and culprit_of(g.subject, catalog).name == culprit.name
+                    for g in findings):
+                continue
             confidence = min(CAP, rule.base + rule.weight * f.score + (rules.paged_bonus if is_paged else 0))
             key = (rule.cause, str(culprit))
             current = by_key.get(key)
+            support = [e for g in _supporting(rule, findings, culprit, catalog) for e in evidence_of(g)]
             if current is None or confidence > current.confidence:
                 by_key[key] = Hypothesis(cause=rule.cause, culprit=culprit, confidence=round(confidence, 3),
-                                         summary=f.title, evidence=evidence_of(f))
+                                         summary=f.title, evidence=evidence_of(f) + support)
             else:
                 current.evidence += evidence_of(f)
     ranked = sorted(by_key.values(), key=lambda h: h.confidence, reverse=True)

@@ -1,0 +1,127 @@
+"""Log evidence per workload: error spikes, new error signatures, failing dependencies.
+
+Recent lines (last 30 min) are compared with the same workload's own earlier
+lines: templates are mined over the baseline first, so a signature is "new"
+only if the baseline never showed it. Error lines of the paged service that
+name another workload with a connection failure point at a dependency.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from datetime import timedelta
+from typing import ClassVar
+
+from detectors.context import InvestigationContext, Subject
+from detectors.finding import Finding, Severity
+from detectors.logsig import TemplateMiner
+from detectors.registry import register
+from detectors.workloads import workload_catalog
+
+RECENT = timedelta(minutes=30)
+HISTORY = timedelta(hours=3)
+ERROR = re.compile(r'(?i)("level"\s*:\s*"?(error|fatal|panic|critical|5\d)\b|\blevel=(error|fatal|panic)\b'
+                   r'|\b(ERROR|FATAL|CRITICAL|PANIC|SEVERE)\b|^E\d{4} |\bpanic:|Traceback|Exception\b'
+                   r'|\bfailed\b|\bfailure\b)')
+CONNECTION = re.compile(r"(?i)(refused|timed? ?out|timeout|unreachable|no route|reset by peer|"
+                        r"unavailable|dial tcp|connection (closed|error)|could not connect|no such host|"
+                        r"certificate|x509|tls)")
+
+
+def is_error(line: str) -> bool:
+    return bool(ERROR.search(line))
+
+
+def _workload(labels: dict[str, str]) -> str:
+    return labels.get("app") or labels.get("app_kubernetes_io_name") or labels.get("container") \
+        or re.sub(r"-[a-z0-9]{5,10}(-[a-z0-9]{5})?$", "", labels.get("pod", "")) or "?"
+
+
+@register
+class LogSignalsDetector:
+    name: ClassVar[str] = "log-signals"
+
+    async def detect(self, ctx: InvestigationContext) -> list[Finding]:
+        if ctx.logs is None or not ctx.namespace:
+            return []
+        start, split = ctx.at - HISTORY, ctx.at - RECENT
+        result = await ctx.once("logs:namespace", lambda: ctx.logs.logs(
+            ctx.namespace, start, ctx.at, limit=30000, direction="forward", timeout=ctx.query_timeout))
+        if not result.ok:
+            return []
+        catalog = await workload_catalog(ctx)
+        lines = sorted(result.data, key=lambda x: x.ts_ns)
+        by_workload: dict[str, list] = defaultdict(list)
+        for ln in lines:
+            by_workload[_workload(ln.labels)].append(ln)
+        out: list[Finding] = []
+        for name, items in by_workload.items():
+            subject = catalog.get(name) or Subject(namespace=ctx.namespace, kind="Deployment", name=name)
+            old = [x for x in items if x.time < split]
+            new = [x for x in items if x.time >= split]
+            out += self._signatures(subject, old, new, result)
+            out += self._spike(subject, old, new, result)
+            if name == ctx.service or (ctx.workload and name == ctx.workload.name):
+                out += self._dependencies(ctx, name, new, catalog, result)
+        return out
+
+    def _signatures(self, subject: Subject, old: list, new: list, result) -> list[Finding]:
+        miner = TemplateMiner(baseline=len(old))
+        for x in old:
+            miner.add(x.line)
+        fresh: dict[str, list] = defaultdict(list)
+        for x in new:
+            m = miner.add(x.line)
+            if is_error(x.line) and (m.new or m.template_id in fresh):
+                fresh[m.template_id].append(x)
+        out = []
+        for tid, hits in fresh.items():
+            if len(hits) < 3:
+                continue
+            template = miner.template(tid) or hits[0].line
+            out.append(Finding(
+                detector=self.name, signal="new-log-signature", subject=subject,
+                severity=Severity.WARNING, score=round(min(1.0, 0.5 + 0.02 * len(hits)), 3), window="30m",
+                title=(f"{subject.name}: new error signature, {len(hits)} lines since "
+                       f"{hits[0].time:%H:%M} UTC, never seen in the {len(old)} lines before: {template[:200]}"),
+                details=[h.line[:300] for h in hits[:3]],
+                facts={"template_id": tid, "template": template, "count": len(hits),
+                       "first_seen": hits[0].time.isoformat()},
+                sensitive=["template"], evidence=[result],
+            ))
+        return out
+
+    def _spike(self, subject: Subject, old: list, new: list, result) -> list[Finding]:
+        errors_new = sum(is_error(x.line) for x in new)
+        errors_old = sum(is_error(x.line) for x in old)
+        baseline = errors_old * RECENT / (HISTORY - RECENT)
+        if errors_new < 5 or errors_new < 3 * max(baseline, 1.0):
+            return []
+        share = errors_new / max(len(new), 1)
+        return [Finding(
+            detector=self.name, signal="log-error-spike", subject=subject,
+            severity=Severity.WARNING, score=round(min(1.0, 0.4 + share), 3), window="30m",
+            title=f"{subject.name}: {errors_new} error lines in 30 min ({share:.0%} of its lines), "
+                  f"usually about {baseline:.0f}",
+            facts={"errors": errors_new, "baseline": baseline, "share": share}, evidence=[result],
+        )]
+
+    def _dependencies(self, ctx: InvestigationContext, name: str, new: list,
+                      catalog: dict[str, Subject], result) -> list[Finding]:
+        mentions: Counter[str] = Counter()
+        samples: dict[str, str] = {}
+        others = sorted((w for w in catalog if w != name and len(w) >= 3), key=len, reverse=True)
+        for x in new:
+            if not (is_error(x.line) and CONNECTION.search(x.line)):
+                continue
+            hit = next((w for w in others if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-]*-[a-z0-9]{{5}})", x.line)), None)
+            if hit:
+                mentions[hit] += 1
+                samples.setdefault(hit, x.line[:300])
+        return [Finding(
+            detector=self.name, signal="dependency-errors", subject=catalog[dep],
+            severity=Severity.WARNING, score=round(min(1.0, 0.5 + 0.02 * n), 3), window="30m",
+            title=f"{name} logs {n} connection failures naming {dep} in 30 min",
+            details=[samples[dep]], facts={"caller": name, "count": n}, evidence=[result],
+        ) for dep, n in mentions.items() if n >= 3]
