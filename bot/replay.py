@@ -23,7 +23,12 @@ from bot.settings import Settings
 from bot.webhook import parse_webhook
 from detectors.slo import load_slos
 from reasoning import Report, investigate
+from reasoning.runbooks import RunbookIndex, runbook_dirs
 from sandbox.runner import Sandbox
+
+
+def runbook_index(settings: Settings) -> RunbookIndex:
+    return RunbookIndex(runbook_dirs(settings.runbooks_dirs or ""), settings.runbooks_index_dir)
 
 
 async def investigate_scenario(scenario: Path, settings: Settings | None = None) -> Report:
@@ -37,7 +42,7 @@ async def investigate_scenario(scenario: Path, settings: Settings | None = None)
                 return await investigate(
                     hook.to_page(), prometheus, deadline=settings.investigation_deadline,
                     slo_objective=settings.slo_objective, kube=kube, loki=loki,
-                    slos=load_slos(settings.policies_dir / "slo.yaml"))
+                    slos=load_slos(settings.policies_dir / "slo.yaml"), runbooks=runbook_index(settings))
         finally:
             kube.close()
 

@@ -29,6 +29,15 @@ CONNECTION = re.compile(r"(?i)(refused|timed? ?out|timeout|unreachable|no route|
                         r"certificate|x509|tls)")
 
 
+def names_host(line: str, name: str) -> bool:
+    """`name` used as a network address (cart:8080, cart.shop.svc, //cart, dial tcp cart),
+    not as a word in a message ("checkout failed for cart 123")."""
+    n = re.escape(name)
+    return bool(re.search(
+        rf"(?i)(?:(?://|@|\bhost\s*[=:]?\s*[\"']?|\baddr(?:ess)?[=:]\s*|\bdial tcp\s+|\bconnect(?:ing|ion)? to\s+)"
+        rf"{n}(?![\w-])|(?<![\w-]){n}(?::\d+|\.[a-z0-9-]+\.svc\b|\.svc\b|\.[a-z0-9-]+:\d+))", line))
+
+
 def is_error(line: str) -> bool:
     return bool(ERROR.search(line))
 
@@ -115,7 +124,7 @@ class LogSignalsDetector:
         for x in new:
             if not (is_error(x.line) and CONNECTION.search(x.line)):
                 continue
-            hit = next((w for w in others if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-]*-[a-z0-9]{{5}})", x.line)), None)
+            hit = next((w for w in others if names_host(x.line, w)), None)
             if hit:
                 mentions[hit] += 1
                 samples.setdefault(hit, x.line[:300])

@@ -18,10 +18,12 @@ from reasoning.advice import next_checks, status_draft
 from reasoning.hypotheses import Hypothesis, culprit_of, rank
 from reasoning.page import Page
 from reasoning.report import Report
+from reasoning.runbook_lookup import lookup
 from reasoning.scope import scope_from_labels
 
 if TYPE_CHECKING:
     from reasoning.llm.agent import Agent
+    from reasoning.runbooks import RunbookIndex
 
 
 async def investigate(
@@ -36,6 +38,7 @@ async def investigate(
     loki: LokiClient | None = None,
     loki_events_selector: str | None = None,
     llm: Agent | None = None,
+    runbooks: RunbookIndex | None = None,
 ) -> Report:
     started = time.perf_counter()
     at = at or datetime.now(timezone.utc)
@@ -69,6 +72,8 @@ async def investigate(
         generated_at=at,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
     )
+    if runbooks is not None:
+        report.runbooks = await lookup(runbooks, page, report.hypotheses, findings)
     if llm is not None:  # only with an API key; on any LLM failure the rules' answer stands
         report = await llm.refine(report, prometheus, at=at)
         if report.llm and report.llm.refined:

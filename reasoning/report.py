@@ -53,6 +53,16 @@ Block = Annotated[
 ]
 
 
+class RunbookExcerpt(BaseModel):
+    """A runbook passage quoted in a report, with where it came from and why it matched."""
+
+    source: str
+    title: str
+    section: str
+    excerpt: str
+    why: str
+
+
 class Report(BaseModel):
     """What the copilot concluded about one page, with everything it rests on."""
 
@@ -63,6 +73,7 @@ class Report(BaseModel):
     tldr: list[str] = Field(description="two lines: what is wrong, what most likely causes it")
     hypotheses: list[Hypothesis] = Field(default_factory=list, description="best first")
     next_checks: list[str] = Field(default_factory=list, description="read-only commands and queries")
+    runbooks: list[RunbookExcerpt] = Field(default_factory=list, description="best matching runbooks")
     status_draft: str = Field("", description="for stakeholders, posted only after approval")
     findings: list[Finding] = Field(default_factory=list)
     failures: dict[str, str] = Field(default_factory=dict, description="detector or source -> error")
@@ -79,6 +90,9 @@ class Report(BaseModel):
         if self.next_checks:
             out.append(TextBlock(text="*Next checks* (read-only)\n" + "\n".join(
                 f"• `{c}`" for c in self.next_checks)))
+        if self.runbooks:
+            out.append(TextBlock(text="*Runbooks*\n" + "\n".join(
+                f"• *{r.title}* ({r.section}, `{r.source}`): {r.excerpt}" for r in self.runbooks)))
         if self.findings:
             out.append(DividerBlock())
             out.extend(FindingBlock(finding=f) for f in self.findings)
