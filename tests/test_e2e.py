@@ -4,6 +4,7 @@ stand-in; when the rule stops firing the parent message is edited to resolved.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -69,6 +70,10 @@ async def test_page_becomes_thread_then_resolves(start_bot):
     assert "RESOLVED" in updates[-1]["text"]
     assert "RESOLVED" in slack.messages[parent_ts]["text"]
 
+    for _ in range(50):  # the worker marks the notification done just after its last post
+        if {n["state"] for n in bot.store.notifications()} == {"done"}:
+            break
+        await asyncio.sleep(0.1)
     groups = bot.store.groups()
     assert len(groups) == 1 and groups[0].status == "resolved" and groups[0].thread_ts == parent_ts
     assert len(bot.store.reports(groups[0].group_key)) == 1
