@@ -54,7 +54,7 @@ def burn_rule(spec: ScenarioSpec) -> Rule:
             "summary": f"{svc} is burning its 99.9% availability error budget 14.4x too fast",
             "description": "{{ $labels.service }} in {{ $labels.namespace }}: 5xx ratio over 1h "
                            "and 5m is above 1.44% (burn rate 14.4 for a 30-day 99.9% SLO).",
-            "runbook_url": f"https://runbooks.example-store.net/{ns}/{svc}#error-budget-burn",
+            "runbook_url": f"https://runbooks.{spec.domain}/{ns}/{svc}#error-budget-burn",
         },
         group_by=("alertname", "service"), route='{severity="page"}')
 
@@ -71,7 +71,7 @@ def latency_rule(spec: ScenarioSpec) -> Rule:
             "summary": f"p99 latency of {svc} is above {int(LATENCY_THRESHOLD * 1000)}ms",
             "description": "p99 latency of {{ $labels.service }} in {{ $labels.namespace }} is "
                            "{{ $value | humanizeDuration }}.",
-            "runbook_url": f"https://runbooks.example-store.net/{ns}/{svc}#latency",
+            "runbook_url": f"https://runbooks.{spec.domain}/{ns}/{svc}#latency",
         },
         group_by=("alertname", "namespace", "service"), route='{severity="warning"}')
 
@@ -204,7 +204,7 @@ def _render(template: str, labels: Labels, value: float) -> str:
 
 def webhook_body(spec: ScenarioSpec, rule: Rule, fired: float, value: float) -> dict[str, Any]:
     """The JSON Alertmanager 0.25 posts to a webhook receiver for one firing alert."""
-    base = f"{spec.cluster}.example-store.net"
+    base = f"{spec.cluster}.{spec.domain}"
     labels = {"alertname": rule.alert, "namespace": spec.namespace,
               "service": spec.paged_service, **rule.labels, "cluster": spec.cluster,
               "prometheus": "monitoring/kube-prometheus-stack-prometheus"}

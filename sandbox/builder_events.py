@@ -9,6 +9,7 @@ from typing import Any
 
 from sandbox.builder_incidents import Incident
 from sandbox.builder_kube import Obj, list_obj, resource_version, ts
+from sandbox.builder_events_pods import lifecycle_stubs, merge, object_event
 from sandbox.builder_world import STARTUP_S, Node, Pod, World
 
 EVENT_TTL_S = 3600.0
@@ -68,6 +69,8 @@ def _oom_message(p: Pod, pid: int, jitter: float) -> str:
 
 
 def _event(stub: dict[str, Any], world: World, times: list[float]) -> Obj:
+    if "involved" in stub or stub.get("scheduler"):
+        return object_event(stub, world, times)
     pod: Pod | None = stub.get("pod")
     node: Node = stub.get("node") or (pod.node if pod else world.nodes[0])
     component = stub.get("component", "kubelet")
@@ -101,9 +104,17 @@ def event_list(world: World, incident: Incident) -> Obj:
     """EventList at the end: only events touched within the last hour survive."""
     end = world.end
     items = []
-    for stub in _occurrences(world, incident):
+    stubs = _occurrences(world, incident)
+    if not world.spec.legacy:
+        stubs = merge(stubs + world.controller_events + lifecycle_stubs(world))
+    for stub in stubs:
         times = sorted(t for t in stub["times"] if t <= end)
         if times and times[-1] >= end - EVENT_TTL_S:
             items.append(_event(stub, world, times))
-    items.sort(key=lambda e: (e["lastTimestamp"], e["metadata"]["name"]))
+    items.sort(key=lambda e: (_last_seen(e), e["metadata"]["name"]))
     return list_obj("EventList", "v1", items, world)
+
+
+def _last_seen(event: Obj) -> str:
+    series = event.get("series") or {}
+    return str(event["lastTimestamp"] or series.get("lastObservedTime") or event["eventTime"])

@@ -2,15 +2,19 @@
 
 An ``Incident`` plans container deaths up front (``plan``) and then answers small
 questions per pod and time (memory, cpu, extra 5xx ratio, slow-request share).
-Metrics, logs and kube objects are derived from those answers, so a new kind
-(bad-deploy, dependency-down, ...) is one subclass registered in ``INCIDENTS``.
+Metrics, logs and kube objects are derived from those answers; every kind is one
+subclass, registered in builder_registry.INCIDENTS.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import random
+from typing import TYPE_CHECKING, Any, Callable
 
 from sandbox.builder_world import Pod, Termination, World, kubelet_backoff
+
+if TYPE_CHECKING:
+    from sandbox.builder_logs import LogWriter
 
 
 def clamp(x: float, lo: float = 0.0, hi: float = 1.0) -> float:
@@ -27,6 +31,7 @@ class Incident:
         self.world = world
         self.spec = world.spec.incident
         self.onset = world.start + self.spec.onset_s
+        self.herring_ramps: list[Callable[[str, float], float]] = []
 
     def plan(self) -> None:
         """Decide terminations etc. before any signal is sampled."""
@@ -51,16 +56,72 @@ class Incident:
     def error_message(self, pod: Pod) -> str:
         return "Request processing failed: java.lang.IllegalStateException: unexpected state"
 
+    def error_message_at(self, pod: Pod, t: float) -> str:
+        """error_message for a failure at t (kinds whose errors start at the onset)."""
+        return self.error_message(pod)
+
+    def error_text(self, pod: Pod, t: float, r: random.Random) -> str:
+        """One 5xx's error for go/python logs; the baseline trickle is mundane."""
+        return r.choice(("context canceled", "context deadline exceeded",
+                         "write: broken pipe", "connection reset by peer"))
+
+    def node_error(self, pod: Pod, t: float) -> dict[str, str] | None:
+        """pino ``err`` of a failed request of a node service; None: generic upstream error."""
+        return None
+
+    def traffic_factor(self, service: str, t: float) -> float:
+        """Multiplier on the service's baseline request rate."""
+        return 1.0
+
+    def traffic(self, service: str, t: float) -> float:
+        """traffic_factor times the red herrings' ramps (builder_herrings)."""
+        out = self.traffic_factor(service, t)
+        for ramp in self.herring_ramps:
+            out *= ramp(service, t)
+        return out
+
+    def waiting_reason(self, pod: Pod, t: float) -> str | None:
+        """kube-state-metrics' waiting reason of the pod's container at t, if waiting."""
+        if not pod.exists(t) or not pod.bound or pod.deleting is not None and t >= pod.deleting:
+            return None
+        if pod.waiting and t >= pod.created + 1:
+            return pod.waiting
+        if t < pod.first_start:
+            return "ContainerCreating"
+        if any(x.finished <= t < x.restarted and x.backoff_s for x in pod.terminations):
+            return "CrashLoopBackOff"
+        return None
+
+    def volume_used(self, pod: Pod, t: float, base: float, size: float) -> float:
+        """Bytes used on the pod's data volume at t (base: the normal slow growth)."""
+        return base
+
+    def cert_not_after(self, service: str) -> float:
+        """notAfter of the service's serving certificate (cert-manager renews at 2/3)."""
+        return self.world.end + 86400 * self.world.rng("cert:" + service).uniform(21, 58)
+
+    def quiet(self, pod: Pod, t: float) -> bool:
+        """True silences the pod's routine log lines at t (e.g. a database in recovery)."""
+        return False
+
+    def extra_logs(self, writer: LogWriter) -> None:
+        """Lines beyond the per-request ones (start-up failures, dependency logs, ...)."""
+
+    def patch_kube(self, kube: dict[str, Any]) -> None:
+        """Adjust the finished kube lists (e.g. a lost node's status)."""
+
     def extra_events(self) -> list[dict[str, Any]]:
         """Event stubs (see builder_kube.event) beyond the generic lifecycle ones."""
         return []
 
+    def culprit(self) -> dict[str, Any] | None:
+        if not self.spec.target:
+            return None
+        svc = self.world.spec.service(self.spec.target)
+        return {"namespace": self.world.spec.namespace, "kind": svc.kind, "name": svc.name}
+
     def truth(self) -> dict[str, Any]:
-        culprit = None
-        if self.spec.target:
-            svc = self.world.spec.service(self.spec.target)
-            culprit = {"namespace": self.world.spec.namespace, "kind": svc.kind,
-                       "name": svc.name}
+        culprit = self.culprit()
         out: dict[str, Any] = {"cause": self.kind}
         if culprit:
             out["culprit"] = culprit
@@ -196,17 +257,3 @@ class OomKilled(Incident):
         return (f"ErrorBudgetBurn paged for the {ns} {svc} service: placing an order fails "
                 "intermittently and is slow, and customers report that checkout sometimes hangs "
                 "and then shows an error.")
-
-
-INCIDENTS: dict[str, type[Incident]] = {"none": Healthy, "oom-killed": OomKilled}
-
-
-def make_incident(world: World) -> Incident:
-    """Instantiate and plan the incident model for ``world.spec.incident.kind``."""
-    kind = world.spec.incident.kind
-    if kind not in INCIDENTS:
-        raise NotImplementedError(
-            f"incident kind {kind!r} is not implemented yet; available: {sorted(INCIDENTS)}")
-    incident = INCIDENTS[kind](world)
-    incident.plan()
-    return incident

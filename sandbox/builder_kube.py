@@ -53,9 +53,12 @@ def _probe(path: str, period: int = 10, delay: int | None = None) -> Obj:
     return probe
 
 
-def container_spec(svc: ServiceSpec, image: str | None = None) -> Obj:
+def container_spec(svc: ServiceSpec, image: str | None = None, env_from: str = "") -> Obj:
     c: Obj = {}
-    if svc.runtime == "java":
+    if svc.runtime == "python":
+        c["env"] = [{"name": "WEB_CONCURRENCY", "value": "4"},
+                    {"name": "LOG_LEVEL", "value": "info"}]
+    elif svc.runtime == "java":
         c["env"] = [{"name": "JAVA_TOOL_OPTIONS",
                      "value": "-XX:MaxRAMPercentage=75 -Xlog:gc:stdout"},
                     {"name": "SPRING_PROFILES_ACTIVE", "value": "prod"}]
@@ -63,6 +66,8 @@ def container_spec(svc: ServiceSpec, image: str | None = None) -> Obj:
         c["env"] = [{"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"},
                     {"name": "POSTGRES_PASSWORD", "valueFrom": {"secretKeyRef": {
                         "key": "password", "name": f"{svc.name}-credentials"}}}]
+    if env_from:
+        c["envFrom"] = [{"configMapRef": {"name": env_from}}]
     c["image"] = image or svc.image_ref
     c["imagePullPolicy"] = "IfNotPresent"
     if svc.rps > 0:
@@ -76,12 +81,14 @@ def container_spec(svc: ServiceSpec, image: str | None = None) -> Obj:
     c["terminationMessagePath"] = "/dev/termination-log"
     c["terminationMessagePolicy"] = "File"
     if svc.kind == "StatefulSet":
-        c["volumeMounts"] = [{"mountPath": "/var/lib/postgresql/data", "name": "data"}]
+        path = "/data" if svc.runtime == "redis" else "/var/lib/postgresql/data"
+        c["volumeMounts"] = [{"mountPath": path, "name": "data"}]
     return c
 
 
-def pod_spec(svc: ServiceSpec, world: World, image: str | None = None) -> Obj:
-    return {"containers": [container_spec(svc, image)], "dnsPolicy": "ClusterFirst",
+def pod_spec(svc: ServiceSpec, world: World, image: str | None = None,
+             env_from: str = "") -> Obj:
+    return {"containers": [container_spec(svc, image, env_from)], "dnsPolicy": "ClusterFirst",
             "enableServiceLinks": True, "preemptionPolicy": "PreemptLowerPriority",
             "priority": 0, "restartPolicy": "Always", "schedulerName": "default-scheduler",
             "securityContext": {"fsGroup": 1000} if svc.kind == "StatefulSet" else {},
@@ -101,7 +108,12 @@ def resource_version(world: World, topic: str) -> str:
 def pod(p: Pod, world: World) -> Obj:
     svc, end = p.service, world.end
     labels = app_labels(svc, world)
-    if p.owner_kind == "ReplicaSet":
+    if p.owner_kind == "Job":
+        uid = p.owner_uid
+        labels = {"batch.kubernetes.io/controller-uid": uid,
+                  "batch.kubernetes.io/job-name": p.owner_name, "controller-uid": uid,
+                  "job-name": p.owner_name}
+    elif p.owner_kind == "ReplicaSet":
         labels["pod-template-hash"] = p.template_hash
     else:
         idx = p.name.rsplit("-", 1)[1]
@@ -109,29 +121,39 @@ def pod(p: Pod, world: World) -> Obj:
                        "controller-revision-hash": f"{svc.name}-{p.template_hash}",
                        "statefulset.kubernetes.io/pod-name": p.name})
     meta: Obj = {}
+    if p.deleting is not None:
+        meta["deletionGracePeriodSeconds"] = 30
+        meta["deletionTimestamp"] = ts(p.deleting + 30)
     if svc.rps > 0:
         meta["annotations"] = {"prometheus.io/path": "/metrics",
                                "prometheus.io/port": str(svc.port), "prometheus.io/scrape": "true"}
     meta.update({"creationTimestamp": ts(p.created),
                  "generateName": f"{p.owner_name}-", "labels": dict(sorted(labels.items())),
                  "name": p.name, "namespace": world.spec.namespace,
-                 "ownerReferences": [{"apiVersion": "apps/v1", "blockOwnerDeletion": True,
+                 "ownerReferences": [{"apiVersion": p.owner_api, "blockOwnerDeletion": True,
                                       "controller": True, "kind": p.owner_kind,
                                       "name": p.owner_name, "uid": p.owner_uid}],
                  "resourceVersion": resource_version(world, p.name), "uid": p.uid})
-    spec = pod_spec(svc, world)
+    rev = next((x for x in world.revisions.get(svc.name, ()) if x.hash == p.template_hash),
+               None)
+    spec = pod_spec(svc, world, p.image or None, rev.env_from if rev else "")
     token = "kube-api-access-" + world.suffix("tok:" + p.name, 5)
     spec["containers"][0].setdefault("volumeMounts", []).append(
         {"mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "name": token,
          "readOnly": True})
-    spec["nodeName"] = p.node.name
+    if p.bound:
+        spec["nodeName"] = p.node.name
+    if p.owner_kind == "Job":
+        spec["restartPolicy"] = "Never"
     if svc.kind == "StatefulSet":
         spec["hostname"], spec["subdomain"] = p.name, svc.name
     spec["volumes"] = ([{"name": "data", "persistentVolumeClaim": {"claimName": f"data-{p.name}"}}]
                        if svc.kind == "StatefulSet" else []) + [_token_volume(token)]
     spec = {k: spec[k] for k in sorted(spec)}
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec,
-            "status": _pod_status(p, world, end)}
+    from sandbox.builder_kube_status import special_status  # late: it builds on this module
+    status = special_status(p, world) or _pod_status(p, world, end)
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": dict(sorted(meta.items())),
+            "spec": spec, "status": status}
 
 
 def _token_volume(name: str) -> Obj:
@@ -157,7 +179,7 @@ def _pod_status(p: Pod, world: World, end: float) -> Obj:
     status: Obj = {"conditions": [{"lastProbeTime": None, "lastTransitionTime": ts(at),
                                    "status": "True" if ok else "False", "type": typ}
                                   for typ, ok, at in cond]}
-    image = svc.image_ref
+    image = p.image_ref()
     cs: Obj = {"containerID": f"containerd://{p.container_id}", "image": image,
                "imageID": image.rsplit(":", 1)[0] + "@sha256:" + world.hexid("img:" + image),
                "lastState": {}, "name": svc.name, "ready": ready,
@@ -187,4 +209,5 @@ def list_obj(kind: str, api: str, items: list[Obj], world: World) -> Obj:
 
 
 def pod_list(world: World) -> Obj:
-    return list_obj("PodList", "v1", [pod(p, world) for p in world.pods], world)
+    items = [pod(p, world) for p in world.pods if p.exists(world.end)]
+    return list_obj("PodList", "v1", items, world)

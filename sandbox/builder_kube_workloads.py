@@ -8,20 +8,18 @@ from typing import Any
 from sandbox.builder_kube import (
     Obj, app_labels, list_obj, mem_qty, pod_spec, resource_version, ts,
 )
+from sandbox.builder_rollout import previous_version
 from sandbox.builder_spec import ServiceSpec
 from sandbox.builder_world import World
 
 
-def _previous_version(version: str) -> str:
-    head, _, last = version.rpartition(".")
-    return f"{head}.{int(last) - 1}" if last.isdigit() and int(last) > 0 else version + "-rc1"
 
 
 def _template(svc: ServiceSpec, world: World, extra: dict[str, str],
-              image: str | None = None) -> Obj:
+              image: str | None = None, env_from: str = "") -> Obj:
     labels = dict(sorted({**app_labels(svc, world), **extra}.items()))
     return {"metadata": {"creationTimestamp": None, "labels": labels},
-            "spec": pod_spec(svc, world, image)}
+            "spec": pod_spec(svc, world, image, env_from)}
 
 
 def _meta(world: World, svc: ServiceSpec, name: str, created: float, **extra: Any) -> Obj:
@@ -88,7 +86,7 @@ def replicasets(svc: ServiceSpec, world: World) -> list[Obj]:
         created = rollout - 2.0 if current else rollout - 86400 * 11
         replicas = svc.replicas if current else 0
         image = None if current else svc.image_ref.rsplit(":", 1)[0] + ":" + \
-            _previous_version(svc.version)
+            previous_version(svc.version, world.spec.legacy)
         annotations = {"deployment.kubernetes.io/desired-replicas": str(svc.replicas),
                        "deployment.kubernetes.io/max-replicas": str(svc.replicas + 1),
                        "deployment.kubernetes.io/revision": "7" if current else "6",
@@ -191,13 +189,17 @@ def node_list(world: World) -> Obj:
 
 def workload_lists(world: World) -> dict[str, Obj]:
     """deployments.json, replicasets.json, statefulsets.json, nodes.json contents."""
+    from sandbox.builder_kube_rollout import dynamic_deployment, dynamic_replicasets
     deps = [s for s in world.spec.services if s.kind == "Deployment"]
     sts = [s for s in world.spec.services if s.kind == "StatefulSet"]
+    dyn = world.revisions
     return {
-        "deployments": list_obj("DeploymentList", "apps/v1", [deployment(s, world) for s in deps],
-                             world),
-        "replicasets": list_obj("ReplicaSetList", "apps/v1",
-                             [rs for s in deps for rs in replicasets(s, world)], world),
+        "deployments": list_obj("DeploymentList", "apps/v1", [
+            dynamic_deployment(s, world) if s.name in dyn else deployment(s, world)
+            for s in deps], world),
+        "replicasets": list_obj("ReplicaSetList", "apps/v1", [
+            rs for s in deps for rs in (dynamic_replicasets(s, world) if s.name in dyn
+                                        else replicasets(s, world))], world),
         "statefulsets": list_obj("StatefulSetList", "apps/v1", [statefulset(s, world) for s in sts],
                               world),
         "nodes": node_list(world),

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from sandbox.builder_incidents import Incident
+from sandbox.builder_logs_text import IDS, PAGES, api_path, java_ok
 from sandbox.builder_metrics import Traffic
 from sandbox.builder_world import Pod, World
 
@@ -43,6 +44,11 @@ def _gc(text: str) -> Callable[[int], str]:
     return lambda ns: f"[{_ms(ns)}+0000][info][gc] {text}"
 
 
+def version(pod: Pod) -> str:
+    """The version a pod runs: its image tag when it runs another image than the spec's."""
+    return pod.image.rsplit(":", 1)[-1] if pod.image else pod.service.version
+
+
 def _uuid(r: random.Random) -> str:
     h = f"{r.getrandbits(128):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
@@ -54,21 +60,42 @@ class LogWriter:
     def __init__(self, world: World, incident: Incident, traffic: Traffic) -> None:
         self.world, self.incident, self.traffic = world, incident, traffic
         self.lines: list[Line] = []
+        store = world.spec.topology == "store"
+        self.pages = _PAGES if store else PAGES.get(world.spec.topology, _PAGES)
+        self.ids = _PRODUCTS if store else IDS.get(world.spec.topology, _PRODUCTS)
 
-    def build(self) -> list[Line]:
+    def build(self, extra: Callable[[LogWriter], None] | None = None) -> list[Line]:
+        from sandbox import builder_logs_more as more  # late: it builds on this module
         for pod in self.world.pods:
             r = self.world.rng("logs:" + pod.name)
             style = {"java": self._java, "node": self._node, "go": self._go,
-                     "postgres": self._postgres}[pod.service.runtime]
+                     "postgres": self._postgres, "python": lambda p, rr: more.python(self, p, rr),
+                     "redis": lambda p, rr: more.redis(self, p, rr)}[pod.service.runtime]
             self._startups(pod, r)
             style(pod, r)
+            if not self.world.spec.legacy:
+                more.lifecycle(self, pod)
+        if not self.world.spec.legacy:
+            self.incident.extra_logs(self)
+        if extra is not None:
+            extra(self)
         self.lines.sort(key=lambda x: x[0])
         return self.lines
+
+    def emit(self, pod: Pod, t: float, text: str | Callable[[int], str],
+             r: random.Random) -> None:
+        """Add one line of ``pod`` at ``t`` if its container is running then (incident
+        lines: never silenced by Incident.quiet)."""
+        ns = int(t * 1e9) + r.randint(0, 999_999)
+        if self.world.start < ns / 1e9 <= self.world.end and pod.running(ns / 1e9):
+            self.lines.append((ns, pod, text(ns) if callable(text) else text))
 
     def _emit(self, pod: Pod, t: float, text: str | Callable[[int], str],
               r: random.Random) -> None:
         ns = int(t * 1e9) + r.randint(0, 999_999)
         if not (self.world.start < ns / 1e9 <= self.world.end) or not pod.running(ns / 1e9):
+            return
+        if self.incident.quiet(pod, ns / 1e9):
             return
         self.lines.append((ns, pod, text(ns) if callable(text) else text))
 
@@ -94,14 +121,19 @@ class LogWriter:
         for t0, ok, err in self._steps(pod):
             thread = f"nio-{svc.port}-exec-{r.randint(1, 200)}"
             if ok and r.random() < min(1.0, ok / 25):
-                self._emit(pod, t0 + r.uniform(0, step), spring(
-                    "INFO", thread, f"c.e.store.{app}.web.{app.capitalize()}Controller",
-                    f"Order {r.randint(10**7, 10**8)} placed for cart {_uuid(r)} "
-                    f"items={r.randint(1, 6)} total={r.uniform(8, 240):.2f} EUR"), r)
+                at = t0 + r.uniform(0, step)
+                msg = (f"Order {r.randint(10**7, 10**8)} placed for cart {_uuid(r)} "
+                       f"items={r.randint(1, 6)} total={r.uniform(8, 240):.2f} EUR"
+                       if self.pages is _PAGES else java_ok(svc.name, r))
+                self._emit(pod, at, spring(
+                    "INFO", thread, f"c.e.{self.world.spec.topology}.{app}.web."
+                    f"{app.capitalize()}Controller", msg), r)
             for _ in range(min(5, int(err + r.random()))):
-                self._emit(pod, t0 + r.uniform(0, step), spring(
+                at = t0 + r.uniform(0, step)
+                self._emit(pod, at, spring(
                     "ERROR", f"nio-{svc.port}-exec-{r.randint(1, 200)}",
-                    "o.a.c.c.C.[.[.[/].[dispatcherServlet]", self.incident.error_message(pod)), r)
+                    "o.a.c.c.C.[.[.[/].[dispatcherServlet]",
+                    self.incident.error_message_at(pod, at)), r)
             while gc_next < t0 + step:
                 t = gc_next
                 used = self.incident.memory_mib(pod, t, svc.mem_base_mib)
@@ -131,7 +163,7 @@ class LogWriter:
         up_pods = self.world.pods_of(upstream)
         for t0, ok, err in self._steps(pod):
             for _ in range(r.choice((1, 2, 2, 3)) if ok else 0):
-                page = r.choice(_PAGES).format(p=r.choice(_PRODUCTS))
+                page = r.choice(self.pages).format(p=r.choice(self.ids))
                 rec = {"level": 30, "pid": 1, "hostname": pod.name,
                        "reqId": f"req-{r.getrandbits(32):x}",
                        "req": {"method": "GET", "url": page}, "res": {"statusCode": 200},
@@ -140,6 +172,16 @@ class LogWriter:
                 self._emit(pod, t0 + r.uniform(0, step), self._pino(rec), r)
             for _ in range(min(4, int(err + r.random()))):
                 t = t0 + r.uniform(0, step)
+                custom = self.incident.node_error(pod, t)
+                if custom is not None:
+                    self._emit(pod, t, self._pino({
+                        "level": 50, "pid": 1, "hostname": pod.name,
+                        **({"upstream": custom["upstream"]} if "upstream" in custom else {}),
+                        "err": {k: v for k, v in custom.items() if k != "upstream"},
+                        "req": {"method": r.choice(("GET", "GET", "GET", "POST")),
+                                "url": r.choice(self.pages).format(p=r.choice(self.ids))},
+                        "msg": "request failed"}), r)
+                    continue
                 down = [p for p in up_pods if not p.ready(t)]
                 if down and r.random() < 0.45:
                     target = r.choice(down)
@@ -162,10 +204,14 @@ class LogWriter:
 
     def _go(self, pod: Pod, r: random.Random) -> None:
         step = self.world.spec.step_s
+        if not self.world.spec.legacy:
+            from sandbox.builder_logs_more import go_errors
+            go_errors(self, pod, self._steps(pod))
         for t0, ok, err in self._steps(pod):
             if ok and r.random() < 0.8:
                 rec = {"level": "INFO", "msg": "request served", "method": "GET",
-                       "path": f"/v1/stock/{r.choice(_PRODUCTS)}", "status": 200,
+                       "path": f"/v1/stock/{r.choice(_PRODUCTS)}" if self.pages is _PAGES
+                       else api_path(pod.service, r), "status": 200,
                        "duration_ms": round(r.lognormvariate(1.9, 0.4), 2),
                        "trace_id": f"{r.getrandbits(64):016x}"}
                 self._emit(pod, t0 + r.uniform(0, step), self._slog(rec), r)
@@ -202,30 +248,38 @@ class LogWriter:
                     pid, "LOG", "unexpected EOF on client connection with an open transaction"), r)
 
     def _startups(self, pod: Pod, r: random.Random) -> None:
-        svc = pod.service
         for term in pod.terminations:
-            t = term.restarted + 0.4
-            if svc.runtime == "java":
-                name = svc.name.capitalize() + "Application"
-                logger = f"c.e.store.{svc.name}.{name}"
-                for dt, lg, msg in (
-                    (0.0, logger, f"Starting {name} {svc.version} using Java 21.0.2 with PID 1 "
-                                  f"(/app/{svc.name}.jar started by app in /app)"),
-                    (0.1, logger, 'The following 1 profile is active: "prod"'),
-                    (6.2, "o.s.b.w.embedded.tomcat.TomcatWebServer",
-                     f"Tomcat initialized with port {svc.port} (http)"),
-                    (11.8, "com.zaxxer.hikari.HikariDataSource", "HikariPool-1 - Start completed."),
-                    (16.9, "o.s.b.w.embedded.tomcat.TomcatWebServer",
-                     f"Tomcat started on port {svc.port} (http) with context path ''"),
-                    (17.1, logger, f"Started {name} in 17.02 seconds (process running for 17.9)"),
-                ):
-                    self._emit(pod, t + dt, _spring(svc.name, "INFO", "main", lg, msg), r)
-            elif svc.runtime == "node":
-                self._emit(pod, t, self._pino({"level": 30, "pid": 1, "hostname": pod.name,
-                                               "msg": f"server listening on port {svc.port}"}), r)
-            elif svc.runtime == "go":
-                self._emit(pod, t, self._slog({"level": "INFO", "msg": "listening",
-                                               "addr": f":{svc.port}"}), r)
+            self.startup(pod, term.restarted + 0.4, r)
+
+    def startup(self, pod: Pod, t: float, r: random.Random) -> None:
+        """The start-up lines of one container start at ``t``."""
+        svc = pod.service
+        if pod.never_ready:
+            return
+        if svc.runtime == "java":
+            name = svc.name.capitalize() + "Application"
+            logger = f"c.e.{self.world.spec.topology}.{svc.name}.{name}"
+            for dt, lg, msg in (
+                (0.0, logger, f"Starting {name} {version(pod)} using Java 21.0.2 with PID 1 "
+                              f"(/app/{svc.name}.jar started by app in /app)"),
+                (0.1, logger, 'The following 1 profile is active: "prod"'),
+                (6.2, "o.s.b.w.embedded.tomcat.TomcatWebServer",
+                 f"Tomcat initialized with port {svc.port} (http)"),
+                (11.8, "com.zaxxer.hikari.HikariDataSource", "HikariPool-1 - Start completed."),
+                (16.9, "o.s.b.w.embedded.tomcat.TomcatWebServer",
+                 f"Tomcat started on port {svc.port} (http) with context path ''"),
+                (17.1, logger, f"Started {name} in 17.02 seconds (process running for 17.9)"),
+            ):
+                self._emit(pod, t + dt, _spring(svc.name, "INFO", "main", lg, msg), r)
+        elif svc.runtime == "node":
+            self._emit(pod, t, self._pino({"level": 30, "pid": 1, "hostname": pod.name,
+                                           "msg": f"server listening on port {svc.port}"}), r)
+        elif svc.runtime == "go":
+            self._emit(pod, t, self._slog({"level": "INFO", "msg": "listening",
+                                           "addr": f":{svc.port}"}), r)
+        else:
+            from sandbox.builder_logs_more import startup
+            startup(self, pod, t, r)
 
 
 def write_logs(lines: list[Line], namespace: str, path: Path) -> None:

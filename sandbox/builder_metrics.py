@@ -117,7 +117,8 @@ class AppMetrics:
         fail_share: list[float] = []
         up_fail: list[float] = []
         for k, t in enumerate(times):
-            rate = svc.rps * self.world.load(t) * (1.0 + r.gauss(0, 0.03))
+            rate = (svc.rps * self.incident.traffic(name, t) * self.world.load(t)
+                    * (1.0 + r.gauss(0, 0.03)))
             ready = [p for p in pods if p.ready(t)]
             total_req = total_err = failed_calls = 0.0
             for pod in pods:
@@ -132,8 +133,10 @@ class AppMetrics:
                 err_ratio = min(0.95, base_err + self.incident.error_ratio(pod, t))
                 if post_fail is not None:  # an edge service: POSTs proxy to its first upstream
                     post_err = post * min(0.95, 0.9 * post_fail[k] + base_err)
+                    get_err = get * min(0.95, self.incident.error_ratio(pod, t))
                     failed_calls += post_err
-                    outcomes = {ok_codes[0]: get, ok_codes[1]: post - post_err, err_code: post_err}
+                    outcomes = {ok_codes[0]: get - get_err, ok_codes[1]: post - post_err,
+                                err_code: post_err + get_err}
                 else:
                     up = 0.3 * get_fail[k] if get_fail else 0.0
                     e = n * min(0.95, err_ratio + up)
@@ -154,7 +157,7 @@ class AppMetrics:
                 total_req += n
                 total_err += err
             agg_total[k], agg_err[k] = total_req, total_err
-            missing = len(pods) - len(ready)
+            missing = sum(1 for p in pods if p.expected(t)) - len(ready)
             fail_share.append((total_err / total_req if total_req else 1.0)
                               + 0.15 * missing / max(1, len(pods)))
             up_fail.append(failed_calls)
@@ -234,15 +237,16 @@ class AppMetrics:
                 prev = max(prev, start)
             dt = t - prev
             base = svc.cpu_base * (0.6 + 0.4 * self.world.load(t)) * (1 + r.gauss(0, 0.06))
-            cores = max(0.001, self.incident.cpu_cores(pod, t, base))
-            if svc.cpu_limit:
-                cores = min(cores, svc.cpu_limit)
+            demand = cores = max(0.001, self.incident.cpu_cores(pod, t, base))
+            if svc.cpu_limit and cores > svc.cpu_limit:  # CFS quota: usage hugs the limit
+                cores = svc.cpu_limit * (0.975 + 0.02 * math.sin(t / 37.0))
             c_cpu += cores * dt
             s_cpu.append((t, round(c_cpu, 4)))
             if s_per is not None and s_thr is not None and svc.cpu_limit:
                 active = dt * 10 * min(1.0, 0.85 + cores)
                 c_per += active
-                c_thr += active * (0.004 + 0.3 * max(0.0, cores / svc.cpu_limit - 0.7))
+                c_thr += (active * (0.004 + 0.3 * max(0.0, cores / svc.cpu_limit - 0.7))
+                          + active * _over_quota(demand, svc.cpu_limit))
                 s_per.append((t, float(round(c_per))))
                 s_thr.append((t, float(round(c_thr))))
             wave = 1 + 0.02 * math.sin((t - start) / 97.0) + r.gauss(0, 0.006)
@@ -252,6 +256,11 @@ class AppMetrics:
             used = self.incident.memory_mib(pod, t, base_mib) * (1 + r.gauss(0, 0.004))
             s_mem.append((t, float(int(min(used, svc.mem_limit_mib * 0.998) * MIB))))
             prev = t
+
+
+def _over_quota(demand: float, limit: float) -> float:
+    """Extra share of CFS periods throttled once demand exceeds the quota (most do)."""
+    return 0.0 if demand <= limit else min(0.8, 0.25 + 0.8 * (demand / limit - 1.0))
 
 
 def _le(value: float) -> str:

@@ -49,6 +49,9 @@ class ServiceSpec:
     latency_s: float = 0.05
     upstreams: tuple[str, ...] = ()
     histogram: bool = True  # export http_request_duration_seconds (size vs. detail)
+    hpa_max: int = 0  # > 0: a HorizontalPodAutoscaler scales it between replicas and hpa_max
+    tls: bool = False  # serves HTTPS with a cert-manager certificate (probed by blackbox)
+    volume_gib: int = 20  # StatefulSet data volume size
 
     @property
     def image_ref(self) -> str:
@@ -58,11 +61,14 @@ class ServiceSpec:
 @dataclass(frozen=True)
 class IncidentSpec:
     """What goes wrong: ``kind`` from the taxonomy, the culprit ``target`` workload
-    (None for ``none``), and ``onset_s`` seconds after the recording starts."""
+    (None for ``none``; a node name or None for ``node-failure``; the failing downstream
+    for ``dependency-down``/``disk-full``/``cert-expiry``, whose callers page), and
+    ``onset_s`` seconds after the recording starts."""
 
     kind: str = "oom-killed"
     target: str | None = "checkout"
     onset_s: float = 7800.0
+    page: str = ""  # override the kind's default page (see builder_page.PAGES)
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,13 @@ class ScenarioSpec:
     paged_service: str = "checkout"
     incident: IncidentSpec = field(default_factory=IncidentSpec)
     description: str = ""
+    topology: str = "store"
+    domain: str = "example-store.net"
+    zones: tuple[str, ...] = ()  # one per node; empty: derived from the node name
+    red_herrings: tuple[str, ...] = ()  # see builder_herrings.HERRINGS
+    # True reproduces the first builder's files byte for byte (the demo): no families or
+    # kube lists that were added later (waiting reasons, volume stats, probes, HPAs, ...).
+    legacy: bool = False
 
     def service(self, name: str) -> ServiceSpec:
         for svc in self.services:
@@ -122,14 +135,19 @@ DEFAULT_SERVICES: tuple[ServiceSpec, ...] = (
 
 
 def default_spec(kind: str = "oom-killed", *, seed: int = DEMO_SEED,
-                 end: datetime = DEFAULT_END) -> ScenarioSpec:
-    """The stock 'store' topology with one incident of ``kind``."""
-    if kind == "none":
+                 end: datetime = DEFAULT_END, topology: str = "store") -> ScenarioSpec:
+    """The stock 'store' topology with one incident of ``kind`` (the first two kinds keep
+    the original, legacy output); other kinds and topologies come from builder_topologies."""
+    if topology == "store" and kind == "none":
         incident = IncidentSpec(kind="none", target=None, onset_s=3 * 3600 - 420)
         return ScenarioSpec(name="store-quiet-shift", seed=seed, end=end,
-                            paged_service="web", incident=incident)
-    incident = IncidentSpec(kind=kind, target="checkout")
-    return ScenarioSpec(name=f"store-checkout-{kind}", seed=seed, end=end, incident=incident)
+                            paged_service="web", incident=incident, legacy=True)
+    if topology == "store" and kind == "oom-killed":
+        incident = IncidentSpec(kind=kind, target="checkout")
+        return ScenarioSpec(name=f"store-checkout-{kind}", seed=seed, end=end,
+                            incident=incident, legacy=True)
+    from sandbox.builder_topologies import topology_spec  # late: it builds on this module
+    return topology_spec(topology, kind, seed=seed, end=end)
 
 
 def with_incident(spec: ScenarioSpec, **changes: object) -> ScenarioSpec:

@@ -10,14 +10,21 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+import re
 import uuid
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from sandbox.builder_spec import ScenarioSpec, ServiceSpec
 
+if TYPE_CHECKING:
+    from sandbox.builder_rollout import RolloutInfo
+
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # what Kubernetes uses for name suffixes
-STARTUP_S = {"java": 19.0, "node": 3.0, "go": 1.0, "postgres": 4.0}
+STARTUP_S = {"java": 19.0, "node": 3.0, "go": 1.0, "postgres": 4.0, "python": 2.5,
+             "redis": 1.0}
+NODE_GRACE_S = 40.0  # node-monitor-grace-period: Ready turns Unknown this long after a failure
 
 
 @dataclass
@@ -30,6 +37,14 @@ class Node:
     created: float
     cpu_cores: float = 3.92
     mem_bytes: int = 15_032_385_536
+    failed_at: float | None = None  # the kubelet stopped posting status (node lost)
+
+    def up(self, t: float) -> bool:
+        return self.failed_at is None or t < self.failed_at
+
+    def not_ready(self, t: float) -> bool:
+        """What the node controller reports: Unknown a grace period after the failure."""
+        return self.failed_at is not None and t >= self.failed_at + NODE_GRACE_S
 
 
 @dataclass
@@ -61,13 +76,46 @@ class Pod:
     template_hash: str
     container_id: str
     terminations: list[Termination] = field(default_factory=list)
+    # Later lifecycle facts; the defaults describe a pod that runs through the recording.
+    image: str = ""  # the container image when it is not the service's (a new revision)
+    bound: bool = True  # False: never scheduled (Pending, no node)
+    waiting: str = ""  # the container never starts: ErrImagePull, ContainerCreating, ...
+    stopped: float | None = None  # the container stops for good (deletion, job finished)
+    deleting: float | None = None  # metadata.deletionTimestamp
+    deleted: float | None = None  # gone from the API server
+    exit_code: int = 0  # of a finished job container
+    owner_api: str = "apps/v1"
+    never_ready: bool = False  # crash-loops before its first readiness probe passes
+    unready_from: float | None = None  # running, but its readiness probe fails from then on
+
+    def expected(self, t: float) -> bool:
+        """Counted in its service's capacity: it exists, was scheduled, is not being
+        deleted and has served before; a missing one of these drops requests when down."""
+        return (self.exists(t) and self.bound and not self.waiting and not self.never_ready
+                and (self.deleting is None or t < self.deleting))
 
     # --- lifecycle queries (t in epoch seconds) ---
     def restarts(self, t: float) -> int:
         return sum(1 for x in self.terminations if x.restarted <= t)
 
+    def exists(self, t: float) -> bool:
+        return self.created <= t and (self.deleted is None or t < self.deleted)
+
     def running(self, t: float) -> bool:
+        if t < self.first_start or not self.node.up(t) or (
+                self.stopped is not None and t >= self.stopped):
+            return False
         return not any(x.finished <= t < x.restarted for x in self.terminations)
+
+    def phase(self, t: float) -> str:
+        if not self.bound or t < self.first_start:
+            return "Pending"
+        if self.stopped is not None and t >= self.stopped and self.owner_kind == "Job":
+            return "Succeeded" if self.exit_code == 0 else "Failed"
+        return "Running"
+
+    def image_ref(self) -> str:
+        return self.image or self.service.image_ref
 
     def container_start(self, t: float) -> float:
         """Start of the container instance alive at (or last before) t."""
@@ -76,6 +124,10 @@ class Pod:
 
     def ready(self, t: float) -> bool:
         startup = STARTUP_S.get(self.service.runtime, 2.0)
+        if self.deleting is not None and t >= self.deleting:
+            return False  # terminating pods leave the endpoints at once
+        if self.unready_from is not None and t >= self.unready_from:
+            return False
         return self.running(t) and t >= self.container_start(t) + startup
 
     def last_termination(self, t: float) -> Termination | None:
@@ -98,6 +150,14 @@ class World:
         self.old_rs_hash: dict[str, str] = {}
         self.owner_uid: dict[str, str] = {}
         self._make_pods()
+        # Filled by incidents and red herrings (builder_rollout): services whose ReplicaSets
+        # changed during the recording, and their replica count over time.
+        self.revisions: dict[str, list[Revision]] = {}
+        self.scale: dict[str, list[tuple[float, int]]] = {}
+        self.rollouts: dict[str, RolloutInfo] = {}
+        self.controller_events: list[dict[str, Any]] = []  # event stubs (builder_events)
+        self.notes: dict[str, str] = {}  # texts for kube objects, e.g. "waiting:<pod>"
+        self.jobs: list[Any] = []  # CronJob runs (builder_herrings.JobRun)
 
     # --- deterministic randomness ---
     def rng(self, topic: str) -> random.Random:
@@ -132,8 +192,12 @@ class World:
         nodes = []
         for i, name in enumerate(self.spec.nodes):
             zone = "zone-" + ("a" if name[-2:-1] in ("a", "") else name[-2:-1])
+            if self.spec.zones:
+                zone = self.spec.zones[i % len(self.spec.zones)]
             created = self.start - 86400 * (12 + 3 * i) - self.rng("node:" + name).randint(0, 3600)
-            nodes.append(Node(name=name, ip=f"10.20.0.{11 + i}", pod_prefix=f"10.48.{i}.",
+            eks = re.fullmatch(r"ip-(\d+)-(\d+)-(\d+)-(\d+)\..*", name)  # EKS names carry the IP
+            ip = ".".join(eks.groups()) if eks else f"10.20.0.{11 + i}"
+            nodes.append(Node(name=name, ip=ip, pod_prefix=f"10.48.{i}.",
                               uid=self.uid("node:" + name), zone=zone, created=created))
         return nodes
 
@@ -177,6 +241,32 @@ class World:
 
     def rs_name(self, service: str) -> str:
         return f"{service}-{self.rs_hash[service]}"
+
+    def desired(self, service: str, t: float) -> int:
+        """spec.replicas of the workload at t (changed by scaling, see builder_rollout)."""
+        value = self.spec.service(service).replicas
+        for at, n in self.scale.get(service, ()):
+            if at <= t:
+                value = n
+        return value
+
+    def node_named(self, name: str) -> Node:
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        raise KeyError(name)
+
+
+@dataclass
+class Revision:
+    """One ReplicaSet revision of a Deployment whose rollout history matters here."""
+
+    hash: str
+    number: int
+    image: str
+    created: float
+    env_from: str = ""  # a ConfigMap the pod template loads with envFrom
+    change: str = ""  # kubernetes.io/change-cause
 
 
 def kubelet_backoff(run_lengths: list[float]) -> float:
