@@ -162,14 +162,39 @@ def go_json(obj: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+_EPOCH_VALUED = re.compile(r"(_timestamp(_seconds)?|_time(_seconds)?|_expiry(_seconds)?|"
+                           r"_not_after|_not_before|_created|_started)$")
+
+
+def _shift_epoch_value(text: str, delta: int, epoch_names: dict[str, bool]) -> str:
+    """Metrics whose *value* is a point in time (cert expiry, start times) move with the
+    timeline too, or a replayed certificate would expire years away from "now"."""
+    name = text[: min((i for i in (text.find("{"), text.find(" ")) if i >= 0), default=len(text))]
+    if name not in epoch_names:
+        epoch_names[name] = bool(_EPOCH_VALUED.search(name))
+    if not epoch_names[name]:
+        return text
+    m = _SAMPLE.match(text)
+    if m is None:
+        return text
+    try:
+        value = float(m.group(3))
+    except ValueError:
+        return text
+    if not 1e9 < value < 1e11:  # not an epoch in seconds
+        return text
+    return f"{m.group(1)}{m.group(2)}{_shift_number(m.group(3), delta)}{m.group(4)}{m.group(5)}{m.group(6)}"
+
+
 def _shift_metrics(src: TextIO, dst: TextIO, delta: int) -> None:
     write = dst.write
     match = _SAMPLE.match
+    epoch_names: dict[str, bool] = {}
     for line in src:
         if not line or line[0] == "#" or line == "\n":
             write(line)
             continue
-        text = line.rstrip("\n")
+        text = _shift_epoch_value(line.rstrip("\n"), delta, epoch_names)
         if " # " not in text:  # fast path: no exemplar, timestamp is the last token
             close = text.rfind("}")
             if len(text[close + 1:].split()) == (2 if close >= 0 else 3):
