@@ -15,6 +15,7 @@ from typing import ClassVar
 
 from detectors.context import InvestigationContext, Subject
 from detectors.finding import Finding, Severity
+from detectors.kube_objects import images, replicaset_owners, workload_of_pod
 from detectors.logsig import TemplateMiner
 from detectors.registry import register
 from detectors.workloads import workload_catalog
@@ -27,6 +28,43 @@ ERROR = re.compile(r'(?i)("level"\s*:\s*"?(error|fatal|panic|critical|5\d)\b|\bl
 CONNECTION = re.compile(r"(?i)(refused|timed? ?out|timeout|unreachable|no route|reset by peer|"
                         r"unavailable|dial tcp|connection (closed|error)|could not connect|no such host|"
                         r"certificate|x509|tls)")
+
+
+# software a service talks to, as named in client errors -> how its images are named
+TECH = {
+    "redis": re.compile(r"(?i)\bredis\b|\bMISCONF\b"),
+    "postgres": re.compile(r"(?i)\bpostgres(ql)?\b|\bpq: |\bpsql\b|SQLSTATE"),
+    "mysql": re.compile(r"(?i)\bmysql\b|\bmariadb\b"),
+    "mongo": re.compile(r"(?i)\bmongo(db)?\b"),
+    "kafka": re.compile(r"(?i)\bkafka\b"),
+    "rabbitmq": re.compile(r"(?i)\brabbitmq\b|\bamqp\b"),
+    "elasticsearch": re.compile(r"(?i)\belasticsearch\b|\bopensearch\b"),
+    "memcached": re.compile(r"(?i)\bmemcache(d)?\b"),
+    "nats": re.compile(r"(?i)\bnats\b"),
+}
+_IMAGE_TECH = {"redis": "redis", "postgres": "postgres", "mysql": "mysql", "mariadb": "mysql",
+               "mongo": "mongo", "kafka": "kafka", "rabbitmq": "rabbitmq", "elasticsearch": "elasticsearch",
+               "opensearch": "elasticsearch", "memcached": "memcached", "nats": "nats"}
+
+
+async def _technologies(ctx: InvestigationContext, exclude: str) -> dict[str, Subject]:
+    """Software -> the single workload of the namespace running it (from container images)."""
+    pods = await ctx.kube_list("pods")
+    if pods is None or not pods.ok:
+        return {}
+    found: dict[str, dict[str, Subject]] = defaultdict(dict)
+    rss = await ctx.kube_list("replicasets")
+    owners = replicaset_owners(rss.data if rss is not None and rss.ok else [])
+    for pod in pods.data:
+        subject = workload_of_pod(pod, owners)
+        if subject.name == exclude:
+            continue
+        for image in images(pod):
+            repo = image.rsplit("/", 1)[-1].split(":")[0].split("@")[0].lower()
+            for word, tech in _IMAGE_TECH.items():
+                if word in repo:
+                    found[tech][subject.name] = subject
+    return {tech: next(iter(ws.values())) for tech, ws in found.items() if len(ws) == 1}
 
 
 def names_host(line: str, name: str) -> bool:
@@ -72,7 +110,8 @@ class LogSignalsDetector:
             out += self._signatures(subject, old, new, result)
             out += self._spike(subject, old, new, result)
             if name == ctx.service or (ctx.workload and name == ctx.workload.name):
-                out += self._dependencies(ctx, name, new, catalog, result)
+                tech = await _technologies(ctx, exclude=name)
+                out += self._dependencies(ctx, name, new, catalog, tech, result)
         return out
 
     def _signatures(self, subject: Subject, old: list, new: list, result) -> list[Finding]:
@@ -117,20 +156,24 @@ class LogSignalsDetector:
         )]
 
     def _dependencies(self, ctx: InvestigationContext, name: str, new: list,
-                      catalog: dict[str, Subject], result) -> list[Finding]:
+                      catalog: dict[str, Subject], tech: dict[str, Subject], result) -> list[Finding]:
         mentions: Counter[str] = Counter()
         samples: dict[str, str] = {}
         others = sorted((w for w in catalog if w != name and len(w) >= 3), key=len, reverse=True)
         for x in new:
-            if not (is_error(x.line) and CONNECTION.search(x.line)):
+            if not is_error(x.line):
                 continue
-            hit = next((w for w in others if names_host(x.line, w)), None)
+            hit = next((w for w in others if names_host(x.line, w)), None) \
+                if CONNECTION.search(x.line) else None
+            if hit is None:  # "MISCONF Redis ...": the one workload running that software
+                hit = next((tech[t].name for t, rx in TECH.items() if t in tech and rx.search(x.line)), None)
             if hit:
                 mentions[hit] += 1
                 samples.setdefault(hit, x.line[:300])
+        subjects = {**{s.name: s for s in tech.values()}, **catalog}
         return [Finding(
-            detector=self.name, signal="dependency-errors", subject=catalog[dep],
+            detector=self.name, signal="dependency-errors", subject=subjects[dep],
             severity=Severity.WARNING, score=round(min(1.0, 0.5 + 0.02 * n), 3), window="30m",
-            title=f"{name} logs {n} connection failures naming {dep} in 30 min",
+            title=f"{name} logs {n} errors from its dependency {dep} in 30 min",
             details=[samples[dep]], facts={"caller": name, "count": n}, evidence=[result],
         ) for dep, n in mentions.items() if n >= 3]

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from detectors.context import InvestigationContext
 from detectors.finding import Finding, Severity
-from detectors.kube_objects import images
+from detectors.kube_objects import images, parse_time
 from detectors.promql import selector
 from detectors.registry import register
 from detectors.workloads import owner_of
@@ -31,11 +31,14 @@ class RolloutDetector:
         new = f"{by} ({pods}) unless {by} ({pods} offset {LOOKBACK})"
         first_seen = f"min_over_time(timestamp({by} ({pods}))[{LOOKBACK}:1m])"
         before = f"{by} ({pods} offset {LOOKBACK})"
-        fresh, seen, old, rss = await asyncio.gather(
-            ctx.instant(new), ctx.instant(first_seen), ctx.instant(before), ctx.kube_list("replicasets"))
+        data_start = f"min_over_time(timestamp(count({pods}))[{LOOKBACK}:1m])"
+        fresh, seen, old, start, rss = await asyncio.gather(
+            ctx.instant(new), ctx.instant(first_seen), ctx.instant(before), ctx.instant(data_start),
+            ctx.kube_list("replicasets"))
         if not fresh.ok:
             return []
         objects = {r["metadata"]["name"]: r for r in (rss.data if rss is not None and rss.ok else [])}
+        recorded_from = start.data[0].value if start.ok and start.data else None
         since = {s.labels.get("created_by_name"): s.value for s in seen.data or []}
         previous: dict[str, list[str]] = {}
         for s in old.data or []:
@@ -46,7 +49,15 @@ class RolloutDetector:
         for s in fresh.data:
             rs = s.labels.get("created_by_name", "")
             subject = owner_of("ReplicaSet", rs, "", s.labels.get("namespace") or ctx.namespace)
-            age_min = (now - since[rs]) / 60 if rs in since else None
+            created = parse_time((objects.get(rs) or {}).get("metadata", {}).get("creationTimestamp"))
+            if created is not None:  # the API knows when it was made
+                age_min = (now - created.timestamp()) / 60
+                if age_min > 120:
+                    continue
+            elif rs in since and recorded_from is not None and since[rs] - recorded_from < 300:
+                continue  # present since metrics began: no way to tell it is new
+            else:
+                age_min = (now - since[rs]) / 60 if rs in since else None
             replaced = sorted(previous.get(subject.name, []))
             recent = age_min is not None and age_min <= 60
             change = _image_change(objects.get(rs), [objects[r] for r in replaced if r in objects])

@@ -7,7 +7,9 @@ cause `none` with low confidence rather than a guess.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, Field
@@ -54,9 +56,16 @@ def load_rules(path: Path = POLICY) -> RuleSet:
 
 
 def culprit_of(subject: Subject, catalog: dict[str, Subject]) -> Subject:
-    """A Service or Pod named in a finding, as the workload that can be rolled back or resized."""
+    """What a finding names (a Service, Pod, volume claim, URL) as the workload to act on."""
     if subject.kind in ("Service", "Pod"):
         return catalog.get(subject.name, subject)
+    if subject.kind == "PersistentVolumeClaim":  # <template>-<statefulset>-<ordinal>
+        base = re.sub(r"-\d+$", "", subject.name)
+        owners = [w for w in catalog if base == w or base.endswith(f"-{w}")]
+        return catalog[max(owners, key=len)] if owners else subject
+    if subject.kind == "Endpoint":  # https://ledger.payments.svc:8443/healthz -> ledger
+        host = urlsplit(subject.name if "//" in subject.name else f"//{subject.name}").hostname or ""
+        return catalog.get(host.split(".")[0], subject)
     return subject
 
 
