@@ -14,7 +14,13 @@ from bot.cli_slo import slo_app
 from bot.cli_logs import logs_app
 from bot.cli_detect import detect_app
 from bot.cli_canary import canary_gate, canary_prom
+from bot.cli_cost import cost as cost_command
+from bot.cli_health import health as health_command
+from bot.cli_slo_prom import slo_prom as slo_prom_command
+from bot.cli_triage import triage as triage_command
 from bot.settings import Settings
+from bot.cli_status import status as status_command
+from bot.logs import setup_logging
 
 app = typer.Typer(help="oncall-copilot: self-hosted on-call copilot for Kubernetes.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
@@ -30,6 +36,11 @@ app.command("agent-run")(cli_agent.agent_run)
 app.command("eval")(cli_agent.eval_scenarios)
 app.command("canary-gate")(canary_gate)
 app.command("canary-prom")(canary_prom)
+app.command("health")(health_command)
+app.command("triage")(triage_command)
+app.command("slo-prom")(slo_prom_command)
+app.command("cost")(cost_command)
+app.command("status")(status_command)
 console = Console()
 
 
@@ -39,8 +50,8 @@ def serve(
     log_level: str = typer.Option("INFO", help="logging level"),
 ) -> None:
     """Run the HTTP server: Alertmanager webhooks, Slack events, /healthz, /metrics."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
+    setup_logging(log_level, settings.log_format, role="serve")
     if settings.worker_mode == "process":
         _share_metrics_with_worker()
     from bot.server import serve as run
@@ -70,9 +81,10 @@ def work(log_level: str = typer.Option("INFO", help="logging level")) -> None:
 
     from bot.runtime import run_worker
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    setup_logging(log_level, settings.log_format, role="worker")
     try:
-        asyncio.run(run_worker(Settings()))
+        asyncio.run(run_worker(settings))
     except KeyboardInterrupt:
         pass
 

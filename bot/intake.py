@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot import metrics
 from bot.store import Store
 from bot.webhook import Webhook
 
@@ -32,6 +33,7 @@ class IntakeQueue:
     async def _flush(self) -> None:
         while self._pending:
             batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch:]
+            metrics.INTAKE_BATCH.observe(len(batch))
             try:
                 results = await self.store.run(self.store.enqueue_many, [(h, b) for h, b, _ in batch])
             except Exception as exc:  # the store is down: every waiter learns it

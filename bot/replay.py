@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import AsyncIterator
 
+import httpx
 import yaml
 
+from adapters.clusters import ClusterConfig, HttpEndpoint, KubeEndpoint
 from adapters.kube import KubeClient
 from adapters.kube_config import KubeTarget
 from adapters.loki import LokiClient
@@ -107,3 +111,37 @@ def summary(outcomes: list[Outcome]) -> dict:
 
 def report_json(report: Report) -> str:
     return json.dumps(report.model_dump(mode="json"), indent=2)
+
+
+DEAD_WEBHOOK = "http://127.0.0.1:9/unused"  # on-demand commands read Alertmanager, never page
+
+
+@asynccontextmanager
+async def scenario_cluster(scenario: Path, *, alertmanager: bool = False
+                           ) -> AsyncIterator[ClusterConfig]:
+    """Replay `scenario` in the sandbox for an on-demand command (`--scenario DIR`) and
+    yield a cluster configuration pointing at it. With `alertmanager`, a real
+    Alertmanager runs too, holding the scenario's page as firing alerts."""
+    async with Sandbox(scenario, alerting=alertmanager, slack=False,
+                       webhook_url=DEAD_WEBHOOK) as sandbox:
+        if alertmanager:
+            await load_page(sandbox.urls["alertmanager"], sandbox.shifted / "alerts.json")
+        yield ClusterConfig(
+            name=f"scenario {scenario.name}",
+            prometheus=HttpEndpoint(url=sandbox.urls["prometheus"]),
+            loki=HttpEndpoint(url=sandbox.urls["loki"]),
+            kubernetes=KubeEndpoint(api_url=sandbox.urls["kube"]),
+            alertmanager_url=sandbox.urls.get("alertmanager"))
+
+
+async def load_page(alertmanager_url: str, alerts_json: Path) -> None:
+    """Post a webhook body's firing alerts to Alertmanager (POST /api/v2/alerts), as
+    Prometheus would once its rules had evaluated (which takes seconds to reach it)."""
+    body = json.loads(alerts_json.read_text())
+    alerts = [{"labels": a["labels"], "annotations": a.get("annotations") or {},
+               "startsAt": a["startsAt"], "generatorURL": a.get("generatorURL") or ""}
+              for a in body.get("alerts") or [] if a.get("status", "firing") == "firing"]
+    if alerts:
+        async with httpx.AsyncClient(timeout=10.0) as client:
+            response = await client.post(f"{alertmanager_url}/api/v2/alerts", json=alerts)
+            response.raise_for_status()

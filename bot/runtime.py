@@ -7,15 +7,23 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
+import time
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.prometheus import PrometheusClient
 from bot.chat import ChatSink, SlackSink, TerminalSink
+from bot.chat_delivery import SlackDelivery
+from bot.chat_rate import ChannelLimiter
+from bot.incident_sink import IncidentSink
+from bot.logs import setup_logging
+from bot.outbox import Outbox
+from bot.rollup import Storm
 from bot.settings import Settings
 from bot.store import Store
-from bot.worker import Worker
+from bot.worker import Worker, default_owner
 
 log = logging.getLogger(__name__)
 
@@ -24,29 +32,41 @@ def make_slack_app(settings: Settings) -> AsyncApp | None:
     """Bolt app for the Web API client and /slack/events; None without a bot token."""
     if settings.slack_bot_token is None:
         return None
+    # No automatic resend on connection errors: a resend after Slack accepted the
+    # first try would post twice; the outbox decides instead (bot.outbox).
     client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(),
-                            base_url=settings.slack_api_url)
+                            base_url=settings.slack_api_url, retry_handlers=[])
     secret = settings.slack_signing_secret
-    app = AsyncApp(client=client, signing_secret=secret.get_secret_value() if secret else None,
-                   request_verification_enabled=secret is not None)
-
-    @app.command("/oncall")
-    async def oncall_command(ack, command):  # the subcommands arrive with the chat issue
-        await ack(f"oncall-copilot is listening. Usage: /oncall help (got `{command.get('text', '')}`)")
-
-    return app
+    # Listeners (/oncall, buttons, mentions) are attached by bot.slack_app.register.
+    # process_before_response: the listeners ack, then schedule their work themselves, so the
+    # answer leaves at once instead of after Bolt's 10 ms ack polling (bench/slash_ack.py).
+    return AsyncApp(client=client, signing_secret=secret.get_secret_value() if secret else None,
+                    request_verification_enabled=secret is not None, process_before_response=True)
 
 
 def build_worker(settings: Settings, store: Store, sink: ChatSink | None = None,
                  slack: AsyncApp | None = None) -> Worker:
     """A worker with its Prometheus client and chat sink (`await worker.aclose()` when done)."""
+    owner = default_owner()
     if sink is None:
         slack = slack or make_slack_app(settings)
-        sink = SlackSink(slack, settings.slack_channel) if slack else TerminalSink()
+        if slack is not None:
+            delivery = SlackDelivery(slack.client, outbox=Outbox(store, owner),
+                                     limiter=ChannelLimiter(store, settings.chat_rate_per_channel))
+            sink = IncidentSink(SlackSink(slack, settings.slack_channel, delivery), store, settings,
+                                slack.client)  # owner's channel, deep links, status draft
+        else:
+            from bot.chat_routes import teams_sink
+
+            sink = teams_sink(settings, store) or TerminalSink()
     prometheus = PrometheusClient(settings.prometheus_url, link_url=settings.prometheus_link_url)
+    storm = Storm(store, limit=settings.storm_new_groups, window=settings.storm_window,
+                  delay=settings.rollup_delay)
     return Worker(store, sink, prometheus, deadline=settings.investigation_deadline,
                   slo_objective=settings.slo_objective, concurrency=settings.worker_concurrency,
-                  poll_seconds=settings.worker_poll)
+                  poll_seconds=settings.worker_poll, max_attempts=settings.worker_max_attempts,
+                  lease_seconds=settings.worker_lease, channel=settings.slack_channel,
+                  storm=storm, owner=owner)
 
 
 async def run_worker(settings: Settings) -> None:
@@ -60,8 +80,20 @@ async def run_worker(settings: Settings) -> None:
         store.close()
 
 
-def _worker_main(settings: Settings, log_level: int) -> None:
-    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s worker %(name)s: %(message)s")
+def _exit_with_parent(parent: int) -> None:
+    """A SIGKILLed `oncall serve` cannot stop its worker: the worker notices and goes too."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _worker_main(settings: Settings, log_level: int, parent: int | None = None) -> None:
+    setup_logging(log_level, settings.log_format, role="worker")
+    if parent is not None:
+        _exit_with_parent(parent)
     try:
         asyncio.run(run_worker(settings))
     except KeyboardInterrupt:
@@ -79,7 +111,8 @@ class WorkerProcess:
 
     def start(self) -> None:
         self.process = self._ctx.Process(target=_worker_main, name="oncall-worker", daemon=True,
-                                         args=(self.settings, logging.getLogger().level))
+                                         args=(self.settings, logging.getLogger().level,
+                                               os.getpid()))
         self.process.start()
 
     async def supervise(self) -> None:

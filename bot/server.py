@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import metrics
 from bot.chat import ChatSink
+from bot.chat_routes import attach_chat
 from bot.intake import IntakeQueue
 from bot.runtime import WorkerProcess, build_worker, make_slack_app
 from bot.settings import Settings
@@ -78,8 +79,15 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def prometheus_metrics(request: web.Request) -> web.Response:
-    for state, count in (await request.app[STORE].run(request.app[STORE].queue_depth)).items():
-        metrics.QUEUE.labels(state=state).set(count)
+    store = request.app[STORE]
+    try:
+        depth = await store.run(store.queue_depth)
+        metrics.QUEUE_OLDEST.set(await store.run(store.oldest_pending_age))
+    except Exception:  # the store is down: serve the rest; the gauges keep their last value
+        log.warning("queue gauges not refreshed: store unavailable", exc_info=True)
+    else:
+        for state in {"pending", "processing", "done", "dead"} | set(depth):
+            metrics.QUEUE.labels(state=state).set(depth.get(state, 0))
     return web.Response(body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
@@ -94,6 +102,7 @@ def make_app(settings: Settings, *, sink: ChatSink | None = None,
     app[INTAKE] = IntakeQueue(store)
     if slack is not None:
         app[SLACK] = slack
+    attach_chat(app, settings, store, slack)  # Slack listeners, Socket Mode, Teams /api/messages
     app.router.add_post("/alertmanager", alertmanager)
     app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/healthz", healthz)

@@ -1,7 +1,8 @@
 """The store: a durable intake queue plus alert groups, alerts and reports.
 
 SQLite by default (WAL, so intake and the worker don't block each other);
-any SQLAlchemy URL works, PostgreSQL for several replicas.
+PostgreSQL (`postgresql+psycopg://`) for several replicas. The schema comes
+from the Alembic migrations (bot.migrate), applied when the store opens.
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from sqlalchemy import create_engine, event, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import create_engine, event, select, text, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
-from bot.models import Alert, AlertGroup, Base, Notification, ReportRow
+from bot.migrate import upgrade
+from bot.models import Alert, AlertGroup, Notification, ReportRow
+from bot.store_queue import Claimed, QueueOps
 from bot.webhook import Webhook
+
+__all__ = ["Claimed", "GroupView", "Store"]
 
 
 @dataclass
@@ -42,18 +45,13 @@ class GroupView:
     external_url: str
     new_firing: list[str] = field(default_factory=list)
     generator_urls: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Claimed:
-    id: int
-    group_key: str
-    body: str
-    attempts: int
-    received_at: float
+    labels: dict[str, str] = field(default_factory=dict)
+    mode: str | None = None  # "thread", or "rollup" when summarised in a storm
+    done_steps: set[str] = field(default_factory=set)  # of the notification applied (retries)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    dbapi_conn.isolation_level = None  # transactions are begun below, not by the driver
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
@@ -61,17 +59,42 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-class Store:
-    def __init__(self, url: str) -> None:
-        kwargs = {"connect_args": {"check_same_thread": False}} if url.startswith("sqlite") else {}
+def _sqlite_begin(conn) -> None:
+    """Take the write lock up front: a read-then-write transaction that started
+    deferred fails at once (SQLITE_BUSY_SNAPSHOT) if another process wrote
+    meanwhile; an immediate one waits its turn (busy_timeout)."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Store(QueueOps):
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        kwargs: dict[str, Any] = {}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False}
+        elif url.startswith("postgresql"):
+            # No pre-ping round trip per checkout: a connection dropped by a
+            # failover fails one operation (retried), then the pool is refreshed.
+            kwargs.update(pool_size=8, max_overflow=4, pool_recycle=600)
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+            event.listen(self.engine, "begin", _sqlite_begin)
+        if migrate:
+            upgrade(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite allows one writer: one thread keeps its lock uncontended (no busy sleeps).
         workers = 1 if self.engine.dialect.name == "sqlite" else 4
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="store")
+
+    def relaxed(self, s: Any) -> None:
+        """This transaction may skip the WAL flush (PostgreSQL `synchronous_commit off`).
+
+        For bookkeeping that is cheap to lose if the database itself crashes
+        (send slots, lease renewals, step marks: the outbox still guards the
+        posts), not for intake, claims, results or the outbox.
+        """
+        if self.engine.dialect.name == "postgresql":
+            s.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a blocking store method off the event loop."""
@@ -85,84 +108,6 @@ class Store:
     def ping(self) -> bool:
         with self.engine.connect() as conn:
             return conn.execute(text("SELECT 1")).scalar() == 1
-
-    # -- intake ---------------------------------------------------------------------------
-
-    def enqueue(self, hook: Webhook, body: bytes) -> tuple[int | None, bool]:
-        """Persist a notification; (id, False), or (None, True) for a duplicate."""
-        return self.enqueue_many([(hook, body)])[0]
-
-    def enqueue_many(self, items: list[tuple[Webhook, bytes]]) -> list[tuple[int | None, bool]]:
-        """Persist several notifications in one transaction (group commit).
-
-        A notification whose digest is already stored is a duplicate: nothing
-        is written for it and it is reported as (None, True).
-        """
-        insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
-        now = time.time()
-        rows: dict[str, dict[str, Any]] = {}
-        for hook, body in items:
-            rows.setdefault(hook.digest(), dict(
-                digest=hook.digest(), group_key=hook.groupKey, received_at=now,
-                body=body.decode("utf-8"), state="pending", attempts=0, steps=""))
-        stmt = (insert(Notification).on_conflict_do_nothing(index_elements=["digest"])
-                .returning(Notification.id, Notification.digest))  # one cached statement
-        with self.engine.begin() as conn:
-            inserted = {digest: id_ for id_, digest in conn.execute(stmt, list(rows.values()))}
-        out: list[tuple[int | None, bool]] = []
-        for hook, _ in items:
-            new_id = inserted.pop(hook.digest(), None)  # a digest twice in one batch: first wins
-            out.append((new_id, new_id is None))
-        return out
-
-    def claim(self, lease_seconds: float = 60.0) -> Claimed | None:
-        """Take the oldest runnable notification; one per group at a time, in order."""
-        now = time.time()
-        with self._session() as s, s.begin():
-            busy = select(Notification.group_key).where(
-                Notification.state == "processing", Notification.lease_until > now)
-            runnable = (
-                (Notification.state == "pending")
-                | ((Notification.state == "processing") & (Notification.lease_until <= now))
-            )
-            first_per_group = select(func.min(Notification.id)).where(
-                Notification.state.in_(("pending", "processing"))).group_by(Notification.group_key)
-            stmt = (select(Notification).where(runnable, Notification.group_key.not_in(busy),
-                                              Notification.id.in_(first_per_group))
-                    .where((Notification.lease_until.is_(None)) | (Notification.lease_until <= now))
-                    .order_by(Notification.id).limit(1))
-            if self.engine.dialect.name == "postgresql":
-                stmt = stmt.with_for_update(skip_locked=True)
-            row = s.execute(stmt).scalar_one_or_none()
-            if row is None:
-                return None
-            claimed = s.execute(
-                update(Notification)
-                .where(Notification.id == row.id, Notification.attempts == row.attempts)
-                .values(state="processing", lease_until=now + lease_seconds, attempts=row.attempts + 1)
-            ).rowcount
-            if claimed != 1:
-                return None
-            return Claimed(row.id, row.group_key, row.body, row.attempts + 1, row.received_at)
-
-    def finish(self, notification_id: int) -> None:
-        with self._session() as s, s.begin():
-            s.execute(update(Notification).where(Notification.id == notification_id)
-                      .values(state="done", lease_until=None, done_at=time.time(), error=None))
-
-    def retry_later(self, notification_id: int, error: str, delay: float, max_attempts: int) -> str:
-        """Back off a failed notification, or park it as dead after `max_attempts`."""
-        with self._session() as s, s.begin():
-            row = s.get(Notification, notification_id)
-            state = "dead" if row.attempts >= max_attempts else "pending"
-            row.state, row.error = state, error[:2000]
-            row.lease_until = time.time() + delay if state == "pending" else None
-            return state
-
-    def queue_depth(self) -> dict[str, int]:
-        with self._session() as s:
-            rows = s.execute(select(Notification.state, func.count()).group_by(Notification.state))
-            return {state: n for state, n in rows}
 
     # -- groups ---------------------------------------------------------------------------
 
@@ -201,17 +146,21 @@ class Store:
             firing = sum(1 for a in previous.values() if a.status == "firing")
             page = hook.to_page()
             group.status = "firing" if firing else "resolved"
-            group.severity = page.severity
+            group.severity = page.severity[:32]  # the column is short; labels are not
             group.title = page.alertname
             group.summary = page.summary
             group.external_url = hook.externalURL
+            group.labels = json.dumps(hook.groupLabels, sort_keys=True)
             group.updated_at = now
             if group.status == "resolved" and group.resolved_at is None:
                 group.resolved_at = now
             elif group.status == "firing":
                 group.resolved_at = None
-            return self._view(group, firing, len(previous), new_firing,
+            view = self._view(group, firing, len(previous), new_firing,
                               [a.generator_url for a in previous.values() if a.generator_url])
+            if note is not None:
+                view.done_steps = set(filter(None, (note.steps or "").split(",")))
+            return view
 
     def steps_done(self, notification_id: int) -> set[str]:
         with self._session() as s:
@@ -220,6 +169,7 @@ class Store:
 
     def mark_step(self, notification_id: int, step: str) -> None:
         with self._session() as s, s.begin():
+            self.relaxed(s)
             note = s.get(Notification, notification_id)
             done = set(filter(None, (note.steps or "").split(","))) | {step}
             note.steps = ",".join(sorted(done))
@@ -229,10 +179,17 @@ class Store:
             s.execute(update(AlertGroup).where(AlertGroup.group_key == group_key)
                       .values(channel=channel, thread_ts=thread_ts))
 
-    def save_report(self, group_key: str, body: str) -> int:
+    def save_report(self, group_key: str, body: str, notification_id: int | None = None) -> int:
+        """Store a report; a retry of the same notification replaces its first one."""
         with self._session() as s, s.begin():
-            row = ReportRow(group_key=group_key, created_at=time.time(), body=body)
-            s.add(row)
+            row = None
+            if notification_id is not None:
+                row = s.scalars(select(ReportRow).where(
+                    ReportRow.notification_id == notification_id)).one_or_none()
+            if row is None:
+                row = ReportRow(group_key=group_key, notification_id=notification_id)
+                s.add(row)
+            row.created_at, row.body = time.time(), body
             s.flush()
             return row.id
 
@@ -250,11 +207,6 @@ class Store:
                              .order_by(ReportRow.id))
             return [json.loads(r.body) for r in rows]
 
-    def notifications(self) -> list[dict]:
-        with self._session() as s:
-            return [{"id": n.id, "group_key": n.group_key, "state": n.state, "attempts": n.attempts,
-                     "error": n.error, "received_at": n.received_at, "done_at": n.done_at} for n in s.scalars(select(Notification).order_by(Notification.id))]
-
     @staticmethod
     def _view(g: AlertGroup, firing: int, total: int, new_firing: list[str],
               generator_urls: list[str]) -> GroupView:
@@ -263,4 +215,5 @@ class Store:
             summary=g.summary, channel=g.channel, thread_ts=g.thread_ts, first_seen=g.first_seen,
             resolved_at=g.resolved_at, firing=firing, total=total, external_url=g.external_url,
             new_firing=new_firing, generator_urls=generator_urls,
+            labels=json.loads(g.labels or "{}"), mode=g.mode,
         )

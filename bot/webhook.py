@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from reasoning.page import Page, PageAlert
 
@@ -22,10 +21,10 @@ class WebhookAlert(BaseModel):
     status: Literal["firing", "resolved"]
     labels: dict[str, str]
     annotations: dict[str, str] = Field(default_factory=dict)
-    startsAt: datetime
-    endsAt: datetime
+    startsAt: AwareDatetime
+    endsAt: AwareDatetime
     generatorURL: str = ""
-    fingerprint: str = Field(min_length=1)
+    fingerprint: str = Field(min_length=1, max_length=64)
 
 
 class Webhook(BaseModel):
@@ -69,13 +68,52 @@ class BadWebhook(ValueError):
     """The body is not a usable Alertmanager v4 webhook; the message says why."""
 
 
+def _clean(text: str) -> str:
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # an unpaired surrogate from a "\ud800" escape
+        text = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    return text
+
+
+def _storable(data: dict) -> dict:
+    """Replace what no database column can hold (NUL, unpaired surrogates) with U+FFFD.
+
+    Done on the way in and again when the worker re-reads the stored body, so
+    a page with a stray control character is kept, not refused or dead-lettered.
+    """
+    stack: list[dict | list] = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key in list(node):
+                value = node.pop(key) if isinstance(key, str) and _clean(key) != key else node[key]
+                node[_clean(key)] = _clean(value) if isinstance(value, str) else value
+                if isinstance(value, (dict, list)):
+                    stack.append(value)
+        else:
+            for i, value in enumerate(node):
+                if isinstance(value, str):
+                    node[i] = _clean(value)
+                elif isinstance(value, (dict, list)):
+                    stack.append(value)
+    return data
+
+
 def parse_webhook(body: bytes) -> Webhook:
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadWebhook("body is not valid JSON: not UTF-8") from None
+    except RecursionError:
+        raise BadWebhook("body is not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, or an integer too long to convert
         raise BadWebhook(f"body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise BadWebhook("body must be a JSON object")
+    data = _storable(data)
     try:
         return Webhook.model_validate(data)
     except ValidationError as exc:

@@ -82,6 +82,14 @@ class Slo(BaseModel):
     def budget(self) -> float:
         return 1.0 - self.objective
 
+    def burn(self, ratio: float) -> float:
+        """An error ratio as a multiple of the budget: 1x spends it exactly over the period."""
+        return ratio / self.budget
+
+    def budget_spent(self, ratio: float, seconds: int) -> float:
+        """Share of the period's error budget that `seconds` at `ratio` consume."""
+        return self.burn(ratio) * seconds / self.period
+
     def rate(self, expr: str, seconds: int) -> str:
         if PLACEHOLDER in expr:
             return expr.replace(PLACEHOLDER, window(seconds))

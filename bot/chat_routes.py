@@ -1,0 +1,95 @@
+"""Chat wiring of the HTTP app: Slack listeners (HTTP or Socket Mode) and Teams'
+`POST /api/messages`. Kept out of bot/server.py so chat grows without
+touching intake."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+
+from bot.chat_deps import ChatDeps
+from bot.settings import Settings
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+CHAT = web.AppKey("chat", ChatDeps)
+TEAMS_BOT = web.AppKey("teams_bot", object)
+
+
+def attach_chat(app: web.Application, settings: Settings, store: Store, slack: AsyncApp | None) -> None:
+    deps = ChatDeps.build(settings, store)
+    app[CHAT] = deps
+
+    async def close_deps(_: web.Application):
+        _warm_workflows()
+        yield
+        await deps.aclose()
+
+    app.cleanup_ctx.append(close_deps)
+    if slack is not None:
+        from bot.slack_app import register
+        from bot.slack_transport import socket_mode_lifecycle
+
+        register(slack, deps)
+        if settings.slack_app_token is not None:
+            app.cleanup_ctx.append(socket_mode_lifecycle(slack, settings))
+    if settings.slack_signing_secret is None:
+        app.middlewares.append(_refuse_unsigned_slack)
+    _attach_teams(app, settings, deps)
+
+
+def _warm_workflows() -> None:
+    """Import the workflow modules before serving: a first import inside an ack can take seconds."""
+    from bot.workflow_calls import WORKFLOWS, find_workflow
+
+    for name in WORKFLOWS:
+        try:
+            find_workflow(name)
+        except Exception:  # not there yet, or broken: the command says so when asked
+            pass
+
+
+@web.middleware
+async def _refuse_unsigned_slack(request: web.Request, handler):
+    """Without a signing secret nothing proves a request came from Slack: refuse it."""
+    if request.path == "/slack/events":
+        return web.json_response({"error": "set ONCALL_SLACK_SIGNING_SECRET to accept Slack requests "
+                                           "(or use Socket Mode with ONCALL_SLACK_APP_TOKEN)"}, status=503)
+    return await handler(request)
+
+
+def _attach_teams(app: web.Application, settings: Settings, deps: ChatDeps) -> None:
+    from bot.teams.adapter import make_adapter, messages_handler
+
+    adapter = make_adapter(settings)
+    if adapter is None:
+        async def off(_: web.Request) -> web.Response:
+            return web.json_response({"error": "Teams is not configured on this server"}, status=503)
+        app.router.add_post("/api/messages", off)
+        return
+    from bot.teams.bot import OncallTeamsBot
+
+    bot = OncallTeamsBot(deps, adapter, settings.teams_app_id or "")
+    app[TEAMS_BOT] = bot
+    app.router.add_post("/api/messages", messages_handler(adapter, bot))
+
+    async def drain(_: web.Application):
+        yield
+        await bot.drain()
+
+    app.cleanup_ctx.append(drain)
+
+
+def teams_sink(settings: Settings, store: Store):
+    """The page sink for Teams-only installs (no Slack token), or None."""
+    from bot.teams.adapter import make_adapter
+
+    adapter = make_adapter(settings)
+    if adapter is None:
+        return None
+    from bot.ownership import OwnershipMap
+    from bot.teams.sink import TeamsSink
+
+    return TeamsSink(adapter, settings, store, OwnershipMap.from_settings(settings))
