@@ -22,6 +22,7 @@ from bot.logs import setup_logging
 from bot.outbox import Outbox
 from bot.rollup import Storm
 from bot.settings import Settings
+from bot.sources import build_sources
 from bot.store import Store
 from bot.worker import Worker, default_owner
 
@@ -66,7 +67,7 @@ def build_worker(settings: Settings, store: Store, sink: ChatSink | None = None,
                   slo_objective=settings.slo_objective, concurrency=settings.worker_concurrency,
                   poll_seconds=settings.worker_poll, max_attempts=settings.worker_max_attempts,
                   lease_seconds=settings.worker_lease, channel=settings.slack_channel,
-                  storm=storm, owner=owner)
+                  storm=storm, owner=owner, sources=build_sources(settings, runbooks=settings.runbooks_enabled))
 
 
 async def run_worker(settings: Settings) -> None:

@@ -93,6 +93,7 @@ class Settings(BaseSettings):
                                                 "with the incident id")
     policies_dir: Path = Field(Path(__file__).resolve().parents[1] / "policies",
                                description="directory of slo.yaml, hypotheses.yaml and other policies")
+    runbooks_enabled: bool = Field(True, description="quote matching runbooks in reports")
     runbooks_dirs: str = Field("", description="your runbook directories (':'- or ','-separated), "
                                "searched beside the shipped runbooks/")
     runbooks_index_dir: Path = Field(Path(".oncall/runbook-index"),

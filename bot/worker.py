@@ -31,6 +31,7 @@ from bot.rollup import Storm
 from bot.store import Claimed, Store
 from bot.webhook import parse_webhook
 from reasoning import investigate
+from bot.sources import InvestigationSources
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,10 @@ class Worker:
                  deadline: float = 8.0, slo_objective: float = 0.999, max_attempts: int = 5,
                  lease_seconds: float = 60.0, concurrency: int = 4,
                  poll_seconds: float = 1.0, channel: str = "#oncall",
-                 storm: Storm | None = None, owner: str | None = None) -> None:
+                 storm: Storm | None = None, owner: str | None = None,
+                 sources: InvestigationSources | None = None) -> None:
         self.store, self.sink, self.prometheus = store, sink, prometheus
+        self.sources = sources or InvestigationSources()
         self.deadline, self.slo_objective = deadline, slo_objective
         self.max_attempts, self.lease_seconds = max_attempts, lease_seconds
         self.concurrency, self.poll_seconds = concurrency, poll_seconds
@@ -65,10 +68,11 @@ class Worker:
 
     async def aclose(self) -> None:
         await self.prometheus.aclose()
+        await self.sources.aclose()
 
     async def run(self) -> None:
         """Process until cancelled, several groups at once (one notification per group)."""
-        await asyncio.gather(self._schedule_rollups(),
+        await asyncio.gather(self._schedule_rollups(), self.sources.warm(),
                              *(self._loop() for _ in range(self.concurrency)))
 
     async def _loop(self) -> None:
@@ -178,7 +182,7 @@ class Worker:
             with stage("investigate"):  # a hard cap too: a hung investigation must not pin a group
                 report = await asyncio.wait_for(
                     investigate(hook.to_page(), self.prometheus, deadline=self.deadline,
-                                slo_objective=self.slo_objective),
+                                slo_objective=self.slo_objective, **self.sources.kwargs()),
                     timeout=max(30.0, self.deadline * 4))
             metrics.INVESTIGATION_SECONDS.observe(time.perf_counter() - started)
             for source in report.failures:

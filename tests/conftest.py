@@ -52,6 +52,7 @@ async def start_bot(tmp_path):
     async def start(*, run_worker: bool = True, sink=None, port: int | None = None,
                     **overrides) -> BotServer:
         port = port or procs.free_port()
+        overrides.setdefault("runbooks_enabled", False)  # retrieval has its own tests; keep timing tight
         settings = Settings(_env_file=None, database_url=f"sqlite:///{tmp_path}/oncall-{port}.db",
                             port=port, **overrides)
         app = make_app(settings, sink=sink, run_worker=run_worker)
