@@ -23,8 +23,11 @@ from bot import metrics
 from bot.models import ChatChannel
 
 
-HEADROOM = 1.1  # sends are spaced 10% wider than the rate: network jitter never adds up to a 429
-LATE = 0.2  # a send this far (in intervals) past its slot gives the slot up and queues again
+# Sends are spaced 20% wider than the rate, so the jitter between a slot and the
+# request reaching Slack (event loop, GC, a busy core) does not add up to a 429;
+# a send later than LATE intervals past its slot gives the slot up and queues again.
+HEADROOM = 1.2
+LATE = 0.1
 
 
 class ChannelLimiter:
@@ -114,7 +117,7 @@ class ChannelLimiter:
             self.note_block(channel, blocked)
             if slot > time.time():
                 await asyncio.sleep(slot - time.time())
-            late = time.time() - slot > max(0.05, self.interval * LATE)
+            late = time.time() - slot > max(0.02, self.interval * LATE)
             if not late and self._blocked.get(channel, 0.0) <= time.time():
                 break  # else: too late for the slot (the next sender may be due), queue again
         metrics.CHAT_WAIT.observe(time.time() - started)

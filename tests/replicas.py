@@ -116,9 +116,12 @@ async def slow_prometheus(delay: float) -> tuple[web.AppRunner, str]:
 
 
 def posted_keys(recorder: SlackRecorder) -> list[str]:
-    """The outbox key of every message posted (each must appear once)."""
+    """The outbox key of every message Slack accepted (each must appear once).
+
+    From the messages, not the calls: a call refused with 429 and sent again
+    is one post, not two."""
     keys = []
-    for args in recorder.calls_to("chat.postMessage"):
+    for args in recorder.messages.values():
         meta = args.get("metadata") or {}
         if isinstance(meta, dict) and meta.get("event_payload", {}).get("key"):
             keys.append(meta["event_payload"]["key"])

@@ -201,7 +201,7 @@ async def test_outbox_posts_once_and_reconciles_an_interrupted_post(replicas):
 
 
 def test_channel_slots_are_shared_by_replicas(replicas):
-    limiters = [ChannelLimiter(s, 22.0) for s in replicas]  # 50 ms apart (10% headroom)
+    limiters = [ChannelLimiter(s, 24.0) for s in replicas]  # 50 ms apart (20% headroom)
     slots: list[float] = []
 
     def reserve(lim: ChannelLimiter, channel: str) -> None:
@@ -252,7 +252,7 @@ def test_storm_admits_n_threads_then_rolls_up_once_across_replicas(replicas):
 
 
 def test_limiter_wait_sleeps_until_the_slot(replicas):
-    lim = ChannelLimiter(replicas[0], 11.0)  # 100 ms apart
+    lim = ChannelLimiter(replicas[0], 12.0)  # 100 ms apart
 
     async def three() -> float:
         started = time.monotonic()
