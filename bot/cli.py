@@ -20,6 +20,7 @@ from bot.cli_slo_prom import slo_prom as slo_prom_command
 from bot.cli_triage import triage as triage_command
 from bot.settings import Settings
 from bot.cli_status import status as status_command
+from bot.cli_errors import run_cli, set_debug
 from bot.logs import setup_logging
 
 app = typer.Typer(help="oncall-copilot: self-hosted on-call copilot for Kubernetes.",
@@ -42,6 +43,21 @@ app.command("slo-prom")(slo_prom_command)
 app.command("cost")(cost_command)
 app.command("status")(status_command)
 console = Console()
+
+
+@app.callback()
+def _global_options(
+    debug: bool = typer.Option(False, "--debug", envvar="ONCALL_DEBUG",
+                               help="on an error, print the full traceback and debug logs"),
+) -> None:
+    set_debug(debug)
+    if debug:
+        logging.basicConfig(level=logging.DEBUG)
+
+
+def main() -> None:
+    """The `oncall` entry point: errors are one line and exit 1 unless --debug."""
+    run_cli(app)
 
 
 @app.command()
@@ -124,4 +140,4 @@ def demo(
 
 
 if __name__ == "__main__":
-    app()
+    main()

@@ -27,6 +27,7 @@ from adapters.clusters import ClusterConfig
 from adapters.envelope import SourceResult
 from adapters.kube_config import KubeConfigError
 from bot.cli_canary import Format, parse_time
+from bot.cli_errors import print_traceback_if_debug
 from bot.settings import Settings
 from reasoning.workflows.checks import NextCheck
 from reasoning.workflows.sources import Sources, open_sources
@@ -75,8 +76,10 @@ def run(workflow: Callable[[Sources], Awaitable[T]], *, scenario: Path | None, f
         with spinner:
             return asyncio.run(main())
     except ValueError as exc:  # bad input, or a target that does not exist
+        print_traceback_if_debug()
         fail(str(exc), fmt, 2)
     except (RuntimeError, OSError, KubeConfigError) as exc:
+        print_traceback_if_debug()
         fail(f"{type(exc).__name__}: {exc}", fmt, 1)
 
 
