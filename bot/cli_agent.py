@@ -21,25 +21,59 @@ class Format(str, Enum):
 
 
 def agent_run(
-    once: bool = typer.Option(False, "--once", help="investigate once and exit (the only mode so far)"),
-    scenario: Path = typer.Option(..., exists=True, file_okay=False,
-                                  help="scenario folder to replay and investigate"),
+    once: bool = typer.Option(False, "--once", help="one round: print the report(s) and exit"),
+    interval: str = typer.Option(None, "--interval",
+                                 help="sweep every INTERVAL (e.g. 5m) and post to chat only on news"),
+    scenario: Path = typer.Option(None, exists=True, file_okay=False,
+                                  help="replay this scenario folder instead of ONCALL_*"),
+    namespace: list[str] = typer.Option(None, "--namespace", "-n",
+                                        help="namespace to sweep (repeat for several)"),
+    threshold: str = typer.Option("page", "--threshold",
+                                  help="least finding severity worth a post: warning or page"),
     format: Format = typer.Option(Format.text, "--format", help="text, md or json"),
 ) -> None:
-    """Investigate a scenario's page and print the report: hypotheses, next checks, status draft."""
+    """Investigate a scenario's page, or sweep namespaces once or on a timer (--interval)."""
+    from bot.cli_sweep import sweep
     from bot.render.markdown import render_markdown
     from bot.render.terminal import print_report
-    from bot.replay import investigate_scenario, report_json
+    from detectors import Severity
+    from detectors.slo import parse_duration
 
-    if not once:
-        raise typer.BadParameter("only --once is supported: use `oncall serve` for the live loop")
-    report = asyncio.run(investigate_scenario(scenario, Settings()))
-    if format is Format.json:
-        typer.echo(report_json(report))
-    elif format is Format.md:
-        typer.echo(render_markdown(report), nl=False)
+    if once == bool(interval):
+        raise typer.BadParameter("give exactly one of --once and --interval")
+    if threshold not in ("warning", "page"):
+        raise typer.BadParameter("--threshold must be warning or page")
+    if not namespace and scenario is None:
+        raise typer.BadParameter("give --namespace (one or more) or --scenario")
+    every = None
+    if interval:
+        try:
+            every = float(parse_duration(interval))
+        except ValueError as exc:
+            raise typer.BadParameter(f"--interval: {exc}") from None
+        if every < 10:
+            raise typer.BadParameter("--interval must be at least 10s")
+        if not namespace:
+            raise typer.BadParameter("--interval sweeps namespaces: give --namespace")
+    console = Console()
+    if namespace:
+        try:
+            outcomes = asyncio.run(sweep(namespace, scenario=scenario, threshold=Severity(threshold),
+                                         interval=every, console=console))
+        except KeyboardInterrupt:
+            return
+        reports = [o.report for o in outcomes]
     else:
-        print_report(report, Console())
+        from bot.replay import investigate_scenario
+
+        reports = [asyncio.run(investigate_scenario(scenario, Settings()))]
+    for report in reports:
+        if format is Format.json:
+            typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
+        elif format is Format.md:
+            typer.echo(render_markdown(report), nl=False)
+        else:
+            print_report(report, console)
 
 
 def eval_scenarios(
