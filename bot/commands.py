@@ -118,7 +118,7 @@ def _triage(words: list[str]) -> dict[str, Any]:
 
 
 def _slo(words: list[str]) -> dict[str, Any]:
-    return arguments(words, [("service", True)])
+    return arguments(words, [("service", True)], {"--namespace": ("namespace", str), "-n": ("namespace", str)})
 
 
 def _canary(words: list[str]) -> dict[str, Any]:
@@ -142,10 +142,9 @@ def _workflow_runner(command: str) -> Runner:
             fn = find_workflow(command)
         except NotAvailable as exc:
             return Reply(str(exc), ephemeral=True)
-        provided = {**args, **_extras(command, deps, args), "settings": deps.settings}
-        provided["prometheus"] = provided["prom"] = deps.prometheus()
         try:
-            result = await asyncio.wait_for(call_workflow(fn, provided), WORKFLOW_TIMEOUT)
+            result = await asyncio.wait_for(call_workflow(fn, provided(command, deps, args)),
+                                            WORKFLOW_TIMEOUT)
         except NotAvailable as exc:
             return Reply(str(exc), ephemeral=True)
         except asyncio.TimeoutError:
@@ -161,16 +160,22 @@ def _workflow_runner(command: str) -> Runner:
     return run
 
 
-def _extras(command: str, deps: ChatDeps, args: dict[str, Any]) -> dict[str, Any]:
+def provided(command: str, deps: ChatDeps, args: dict[str, Any]) -> dict[str, Any]:
+    """Everything a workflow may ask for by parameter name: the parsed arguments first."""
+    out = {**args, **_extras(command, deps), "settings": deps.settings}
+    out["prometheus"] = out["prom"] = deps.prometheus()
+    return out
+
+
+def _extras(command: str, deps: ChatDeps) -> dict[str, Any]:
     """Policies and configuration a workflow may ask for by parameter name."""
     policies = deps.settings.policies_dir
     out: dict[str, Any] = {}
     if command == "slo":
         from detectors.slo import load_slos
 
-        slos = load_slos(policies / "slo.yaml")
-        out["slos"] = slos
-        out["slo"] = next((s for s in slos if args["service"] in (s.service, s.name)), None)
+        out["slos"] = load_slos(policies / "slo.yaml")
+        out["slo_objective"] = deps.settings.slo_objective
     if command == "canary":
         from detectors.canary import load_canary_policy
 
@@ -204,7 +209,7 @@ ROUTER: dict[str, Subcommand] = {s.name: s for s in [
     Subcommand("triage", "triage <pod|deployment/NAME> [--lines N] [--namespace NS]",
                "why a pod or deployment is unhappy: states, events, top log errors", _triage,
                _workflow_runner("triage")),
-    Subcommand("slo", "slo <service>", "error budget and burn rates of a service", _slo,
+    Subcommand("slo", "slo <service> [--namespace NS]", "error budget and burn rates of a service", _slo,
                _workflow_runner("slo")),
     Subcommand("canary", 'canary <canary-selector> <baseline-selector> [--window 30m]',
                "Continue or Hold a canary from Prometheus", _canary, _workflow_runner("canary")),

@@ -21,11 +21,13 @@ log = logging.getLogger(__name__)
 WORKFLOWS: dict[str, tuple[str, str]] = {
     "health": ("reasoning.workflows.health", "health"),
     "triage": ("reasoning.workflows.triage", "triage"),
-    "slo": ("reasoning.workflows.slo", "slo_status"),
+    "slo": ("reasoning.workflows.slo_service", "slo_status"),
     "canary": ("reasoning.workflows.canary", "canary_prom"),
     "cost": ("reasoning.workflows.cost", "cost"),
 }
 MAX_ITEMS = 15
+HEADLINE = ("verdict", "summary")  # a workflow's one-line answer, said first
+HIDDEN = ("command", "evidence")  # the CLI's bookkeeping and raw query dumps: noise in chat
 
 
 class NotAvailable(Exception):
@@ -46,8 +48,8 @@ def find_workflow(command: str) -> Callable[..., Any]:
     return fn
 
 
-async def call_workflow(fn: Callable[..., Any], provided: dict[str, Any]) -> Any:
-    """Call `fn` with the provided values its parameters ask for, by name."""
+def bind(fn: Callable[..., Any], provided: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments `fn` gets from `provided`; NotAvailable if a required one is missing."""
     kwargs: dict[str, Any] = {}
     for p in inspect.signature(fn).parameters.values():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
@@ -56,7 +58,12 @@ async def call_workflow(fn: Callable[..., Any], provided: dict[str, Any]) -> Any
             kwargs[p.name] = provided[p.name]
         elif p.default is p.empty:
             raise NotAvailable(f"`{fn.__name__}` needs `{p.name}`, which chat cannot supply yet.")
-    result = fn(**kwargs)
+    return kwargs
+
+
+async def call_workflow(fn: Callable[..., Any], provided: dict[str, Any]) -> Any:
+    """Call `fn` with the provided values its parameters ask for, by name."""
+    result = fn(**bind(fn, provided))
     return await result if inspect.isawaitable(result) else result
 
 
@@ -73,7 +80,9 @@ def render_result(result: Any) -> str:
         return f"*{decision}*\n" + "\n".join(f"• {r}" for r in result.reasons)
     data = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
     if isinstance(data, dict):
-        return "\n".join(_field(k, v) for k, v in data.items() if v not in (None, [], {}, ""))
+        data = {k: v for k, v in data.items() if k not in HIDDEN}
+        first = {k: data.pop(k) for k in HEADLINE if k in data}
+        return "\n".join(_field(k, v) for k, v in {**first, **data}.items() if v not in (None, [], {}, ""))
     if isinstance(data, list):
         return _items(data)
     return str(data)

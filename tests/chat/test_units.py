@@ -70,6 +70,8 @@ async def test_call_workflow_supplies_by_name_and_reports_missing():
 def test_render_result_is_readable_for_models_and_dicts():
     text = render_result({"pods_not_ready": [f"p{i}" for i in range(20)], "ok": True, "empty": []})
     assert "*pods not ready*" in text and "… and 5 more" in text and "empty" not in text
+    text = render_result({"command": "health", "ok": True, "evidence": [{"query": "up"}], "summary": "all well"})
+    assert text.splitlines() == ["*summary*: all well", "*ok*: True"]
 
 
 async def test_socket_mode_handler_uses_the_same_app():
