@@ -36,11 +36,19 @@ class IncidentSink:
         """Labels all the group's alerts share (its groupLabels alone may lack the namespace)."""
         return await self.store.run(self.incidents.labels, group.group_key)
 
+    async def route(self, group: GroupView) -> str:
+        """The channel the ownership map names for the page's labels.
+
+        The worker asks before a group's first post, so storm counting and the
+        roll-up happen in the owners' channel, where the thread would have gone.
+        """
+        owner = self.ownership.resolve(await self._labels(group))
+        return owner.channel or self.settings.slack_channel
+
     async def post_parent(self, group: GroupView) -> tuple[str, str]:
         """A new thread goes to the channel the ownership map names for the page's labels."""
         if not group.channel:
-            owner = self.ownership.resolve(await self._labels(group))
-            group.channel = owner.channel or self.settings.slack_channel
+            group.channel = await self.route(group)
         return await self.inner.post_parent(group)
 
     def __getattr__(self, name: str) -> Any:

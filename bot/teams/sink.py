@@ -36,9 +36,12 @@ class TeamsSink:
         """Labels all the group's alerts share (its groupLabels alone may lack the namespace)."""
         return await self.store.run(self.incidents.labels, group.group_key)
 
+    async def route(self, group: GroupView) -> str:
+        """The owners' conversation: storms are counted and rolled up there (see Storm.admit)."""
+        return self.ownership.resolve(await self._labels(group)).teams_conversation
+
     async def post_parent(self, group: GroupView) -> tuple[str, str]:
-        owner = self.ownership.resolve(await self._labels(group))
-        conversation = owner.teams_conversation
+        conversation = await self.route(group)
         if not conversation:
             raise RuntimeError("no Teams conversation for this page: set ONCALL_TEAMS_CONVERSATION_ID")
         return conversation, await self._send(conversation, card_activity(parent_card(group)))
@@ -70,7 +73,7 @@ class TeamsSink:
         await self._send(proactive.thread_id(group.channel, group.thread_ts), MessageFactory.text(text))
 
     async def post_rollup(self, channel: str, groups: list[GroupView], window: float, limit: int) -> None:
-        conversation = self.ownership.default.teams_conversation
+        conversation = channel or self.ownership.default.teams_conversation
         lines = [f"**Alert storm**: {len(groups)} more new groups in {window:.0f} s"]
         lines += [f"- {group_line(g)}" for g in groups[:50]]
         await self._send(conversation, MessageFactory.text("\n".join(lines)))
