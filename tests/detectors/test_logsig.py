@@ -10,7 +10,12 @@ from typer.testing import CliRunner
 
 from bot.cli_logs import logs_app
 from detectors.logsig import WILDCARD, TemplateMiner, mask, tokenize
-from detectors.logsig.evaluation import grouping_accuracy, load_loghub, new_signature_scores
+from detectors.logsig.evaluation import (
+    LOGHUB_SYSTEMS,
+    grouping_accuracy,
+    load_loghub,
+    new_signature_scores,
+)
 
 LOGHUB = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "loghub-2k"
 
@@ -118,7 +123,8 @@ def test_scores():
     assert new_signature_scores([True, False, True, True], ["a", "a", "b", "b"]) == (2 / 3, 1.0)
 
 
-@pytest.mark.parametrize(("system", "floor"), [("HDFS", 0.95), ("BGL", 0.95), ("OpenSSH", 0.85)])
+@pytest.mark.parametrize(("system", "floor"),
+                         [("HDFS", 0.95), ("BGL", 0.95), ("OpenSSH", 0.95), ("HPC", 0.93)])
 def test_grouping_accuracy_floor_on_raw_loghub_lines(system, floor):
     if not (LOGHUB / system).is_dir():
         pytest.skip(f"{LOGHUB / system} not present (a clone without ../shared)")
@@ -126,3 +132,88 @@ def test_grouping_accuracy_floor_on_raw_loghub_lines(system, floor):
     miner = TemplateMiner()
     ids = [miner.add(line).template_id for line in log.raw]
     assert grouping_accuracy(ids, log.events) >= floor
+
+
+def test_mean_grouping_accuracy_on_raw_loghub_lines_meets_the_issue_target():
+    if not LOGHUB.is_dir():
+        pytest.skip(f"{LOGHUB} not present (a clone without ../shared)")
+    scores = []
+    for system in LOGHUB_SYSTEMS:
+        log = load_loghub(LOGHUB, system)
+        miner = TemplateMiner()
+        ids = [miner.add(line).template_id for line in log.raw]
+        scores.append(grouping_accuracy(ids, log.events))
+    assert sum(scores) / len(scores) >= 0.95
+
+
+
+def test_a_word_that_stayed_constant_through_settled_variants_marks_a_new_message():
+    miner = TemplateMiner()
+    users = ["webmaster", "oracle", "pgadmin"]
+    ids = {miner.add(f"sshd[{i}]: Failed password for invalid user {u} from 10.0.0.{i} port 22 ssh2"
+                     ).template_id for i, u in enumerate(users)}
+    assert len(ids) == 1  # the user position varied: one template, now settled
+    other = miner.add("sshd[9]: Failed none for invalid user admin from 10.0.0.9 port 22 ssh2")
+    assert other.new and other.template_id not in ids
+    # an unsettled template still absorbs a one-word change: it is not yet known to be constant
+    fresh = TemplateMiner()
+    first = fresh.add(
+        "sshd[1]: Failed password for invalid user webmaster from 10.0.0.1 port 22 ssh2")
+    assert fresh.add("sshd[2]: Failed none for invalid user webmaster from 10.0.0.2 port 22 ssh2"
+                     ).template_id == first.template_id
+    with pytest.raises(ValueError):
+        TemplateMiner(settled_variants=1)
+
+
+def test_a_changed_key_value_is_still_a_parameter_in_a_settled_template():
+    def settled(fmt: str) -> tuple[TemplateMiner, str]:
+        miner = TemplateMiner()
+        ids = {miner.add(fmt.format(task=task, who="alice")).template_id
+               for task in ["resize", "encode", "upload"]}
+        assert len(ids) == 1
+        return miner, ids.pop()
+
+    miner, template_id = settled(
+        "worker: task {task} finished on queue main for user={who} status ok")
+    assert miner.add("worker: task resize finished on queue main for user=bob status ok"
+                     ).template_id == template_id
+    miner, template_id = settled("worker: task {task} finished on queue main for {who} status ok")
+    assert miner.add("worker: task resize finished on queue main for bob status ok").new
+
+
+def test_a_keyword_seen_before_a_variable_makes_the_next_word_a_parameter():
+    closed = ["session closed for user cyrus", "session closed for user news"]
+    alone = TemplateMiner()
+    alone.add("session opened for user alice by root now")
+    # a short message, one word apart: two templates
+    assert len({alone.add(line).template_id for line in closed}) == 2
+    taught = TemplateMiner()
+    taught.add("session opened for user alice by root now")
+    taught.add("session opened for user bob by root now")  # "user" is now known to precede a value
+    assert len({taught.add(line).template_id for line in closed}) == 1
+
+
+def test_punctuation_is_structure_not_a_value():
+    # a masked value where the template has a word costs half: still the same message
+    word = TemplateMiner()
+    unknown = word.add("Fan speeds unknown rpm")
+    assert word.add("Fan speeds 3375 rpm").template_id == unknown.template_id
+    # where the template has punctuation it costs in full: a different message
+    stars = TemplateMiner()
+    failed = stars.add("Fan speeds **** rpm")
+    ok = stars.add("Fan speeds 3375 rpm")
+    assert ok.new and ok.template_id != failed.template_id
+
+
+def test_an_always_variable_column_closes_the_header():
+    miner = TemplateMiner()
+    # component and state take many values: too many for the value-ratio rule alone
+    fields = [("switch_module", "error"), ("unix.hw", "state_change"), ("node", "boot"),
+              ("lock", "held"), ("raid", "scrub"), ("psu", "swap"), ("clock", "skew"),
+              ("bus", "reset")]
+    messages = ["Link error", "disk ok", "fan normal", "link up", "power ok", "cpu throttled",
+                "port flap", "raid degraded"]
+    for i, ((component, state), msg) in enumerate(zip(fields, messages)):
+        miner.add(f"{1000 + i} node-{i} {component} {state} {10**9 + i} 1 {msg}")
+    again = miner.add("2001 node-77 switch_module bcast-error 1077793578 1 Link error")
+    assert not again.new and again.template == "<*> <*> switch_module <*> <*> <*> Link error"
