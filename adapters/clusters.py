@@ -59,13 +59,15 @@ class HttpEndpoint(BaseModel):
     password: Secret | None = None
     ca_file: str | None = None
     insecure: bool = False
+    compress: bool = False  # gzip answers: worth it for a remote back end, not in-cluster
 
     def auth(self) -> HttpAuth:
         return HttpAuth(
             bearer_token=self.bearer_token.get() if self.bearer_token else None,
             username=self.username,
             password=self.password.get() if self.password else None,
-            tenant=self.tenant, ca_file=self.ca_file, insecure=self.insecure)
+            tenant=self.tenant, ca_file=self.ca_file, insecure=self.insecure,
+            compress=self.compress)
 
 
 class KubeEndpoint(BaseModel):

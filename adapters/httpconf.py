@@ -26,6 +26,9 @@ class HttpAuth:
     ca_file: str | None = None
     insecure: bool = False
     headers: dict[str, str] = field(default_factory=dict)
+    # Off by default: in-cluster bandwidth is plentiful, while gzip costs the server and
+    # the copilot CPU on every answer (bench/fanout.py). Turn on for remote back ends.
+    compress: bool = False
 
     def all_headers(self) -> dict[str, str]:
         """Static headers to send: extras, the tenant, and a bearer token if set."""

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
-import httpx
+import aiohttp
 
 from adapters import links
 from adapters.envelope import SourceResult, Status, TimeRange
+from adapters.httpclient import FetchError, HttpSource, Reply
 from adapters.httpconf import HttpAuth
 from adapters.prometheus import Sample, Series
 
@@ -52,16 +53,16 @@ class LokiClient:
         page_size: int = PAGE_SIZE,
         grafana_url: str | None = None,
         datasource_uid: str | None = None,
-        client: httpx.AsyncClient | None = None,
+        client: aiohttp.ClientSession | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.page_size = page_size
         self.grafana_url, self.datasource_uid = grafana_url, datasource_uid
-        self._client = client or (auth or HttpAuth()).client(timeout)
+        self._http = HttpSource(self.base_url, auth=auth, timeout=timeout, session=client)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._http.aclose()
 
     async def __aenter__(self) -> "LokiClient":
         return self
@@ -192,13 +193,9 @@ class LokiClient:
             result.status, result.error = Status.TIMEOUT, "deadline passed before the call"
             return result
         try:
-            response = await self._client.get(self.base_url + path, params=params,
-                                              timeout=timeout)
-            _read(response, result)
-        except httpx.TimeoutException:
-            result.status, result.error = Status.TIMEOUT, f"no answer within {timeout:.3g}s"
-        except httpx.HTTPError as exc:
-            result.status, result.error = Status.ERROR, f"{type(exc).__name__}: {exc}"
+            _read(await self._http.fetch(path, params, timeout=timeout), result)
+        except FetchError as exc:
+            result.status, result.error = exc.status, exc.message
         result.elapsed_ms = (time.perf_counter() - started) * 1000
         return result
 
@@ -206,20 +203,20 @@ class LokiClient:
 _HOUR = timedelta(hours=1)
 
 
-def _read(response: httpx.Response, result: SourceResult) -> None:
+def _read(reply: Reply, result: SourceResult) -> None:
     """Fill `result` from one HTTP answer: Loki errors are text/plain, successes JSON."""
-    code = response.status_code
+    code = reply.code
     if code in (401, 403):
         result.status = Status.FORBIDDEN
-        result.error = f"HTTP {code}: {response.text.strip()[:300]}"
+        result.error = f"HTTP {code}: {reply.text().strip()[:300]}"
         return
     if code >= 400:
-        result.status, result.error = Status.ERROR, f"HTTP {code}: {response.text.strip()[:500]}"
+        result.status, result.error = Status.ERROR, f"HTTP {code}: {reply.text().strip()[:500]}"
         return
     try:
-        body = response.json()
+        body = reply.json()
     except ValueError:
-        result.status, result.error = Status.ERROR, f"HTTP {code}: not JSON: {response.text[:200]}"
+        result.status, result.error = Status.ERROR, f"HTTP {code}: not JSON: {reply.text()[:200]}"
         return
     if not isinstance(body, dict) or body.get("status") not in ("success", None):
         result.status = Status.ERROR

@@ -15,10 +15,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 from urllib.parse import urlencode
 
-import httpx
+import aiohttp
 
 from adapters import links
 from adapters.envelope import SourceResult, Status, TimeRange
+from adapters.httpclient import FetchError, HttpSource, Reply
 from adapters.httpconf import HttpAuth
 
 _POST_OVER = 2000  # characters: longer queries are sent in the body
@@ -51,16 +52,17 @@ class PrometheusClient:
         timeout: float = 10.0,
         headers: dict[str, str] | None = None,
         link_url: str | None = None,
-        client: httpx.AsyncClient | None = None,
+        client: aiohttp.ClientSession | None = None,
         auth: HttpAuth | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.link_url = (link_url or base_url).rstrip("/")
         self.timeout = timeout
-        self._client = client or (auth or HttpAuth()).client(timeout, headers)
+        self._http = HttpSource(self.base_url, auth=auth, timeout=timeout, headers=headers,
+                                session=client)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._http.aclose()
 
     async def __aenter__(self) -> "PrometheusClient":
         return self
@@ -172,35 +174,30 @@ class PrometheusClient:
         timeout: float | None,
     ) -> SourceResult:
         started = time.perf_counter()
-        url = self.base_url + path
         envelope = SourceResult(source="prometheus", status=Status.OK, query=expr)
         try:
-            if _use_post(path, params):
-                response = await self._client.post(url, data=_form(params), timeout=timeout or self.timeout)
-            else:
-                response = await self._client.get(url, params=params, timeout=timeout or self.timeout)
-            body = _json(response)
+            reply = await self._http.fetch(path, params, timeout=timeout,
+                                           post=_use_post(path, params))
+            body = _json(reply)
             envelope.warnings = list(body.get("warnings") or []) + list(body.get("infos") or [])
-            if response.status_code in (401, 403):
-                envelope.status, envelope.error = Status.FORBIDDEN, f"HTTP {response.status_code}"
-            elif response.status_code >= 400 or body.get("status") != "success":
+            if reply.code in (401, 403):
+                envelope.status, envelope.error = Status.FORBIDDEN, f"HTTP {reply.code}"
+            elif reply.code >= 400 or body.get("status") != "success":
                 envelope.status = Status.ERROR
-                envelope.error = body.get("error") or f"HTTP {response.status_code}"
+                envelope.error = body.get("error") or f"HTTP {reply.code}"
             else:
                 envelope.data = body.get("data")
-        except httpx.TimeoutException:
-            envelope.status, envelope.error = Status.TIMEOUT, f"no answer within {timeout or self.timeout:g}s"
-        except httpx.HTTPError as exc:
-            envelope.status, envelope.error = Status.ERROR, f"{type(exc).__name__}: {exc}"
+        except FetchError as exc:
+            envelope.status, envelope.error = exc.status, exc.message
         envelope.elapsed_ms = (time.perf_counter() - started) * 1000
         return envelope
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
+def _json(reply: Reply) -> dict[str, Any]:
     try:
-        body = response.json()
+        body = reply.json()
     except ValueError:
-        return {"status": "error", "error": f"HTTP {response.status_code}: not JSON: {response.text[:200]}"}
+        return {"status": "error", "error": f"HTTP {reply.code}: not JSON: {reply.text()[:200]}"}
     return body if isinstance(body, dict) else {"status": "error", "error": "unexpected JSON body"}
 
 
@@ -224,14 +221,6 @@ def _series(item: dict[str, Any]) -> Series:
 def _use_post(path: str, params: dict[str, str] | list[tuple[str, str]]) -> bool:
     """Long parameter lists go in a form body (URLs over ~8 kB are refused by proxies)."""
     return path in _POSTABLE and len(urlencode(params)) > _POST_OVER
-
-
-def _form(params: dict[str, str] | list[tuple[str, str]]) -> dict[str, Any]:
-    """httpx form data: repeated keys (match[]) as lists."""
-    out: dict[str, Any] = {}
-    for key, value in params.items() if isinstance(params, dict) else params:
-        out.setdefault(key, []).append(value)
-    return {k: v[0] if len(v) == 1 else v for k, v in out.items()}
 
 
 def _window(start: datetime | None, end: datetime | None) -> list[tuple[str, str]]:

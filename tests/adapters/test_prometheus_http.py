@@ -39,6 +39,18 @@ async def test_auth_tenant_and_headers_go_out(serve):
     assert second["headers"]["Authorization"].startswith("Basic ")
 
 
+async def test_answers_are_uncompressed_unless_the_source_asks(serve):
+    """gzip costs both ends CPU on every answer; only a remote back end is worth it."""
+    seen: list = []
+    url = await serve(answering({"status": "success", "data": ["up"]}, seen))
+    async with PrometheusClient(url) as prom:
+        await prom.labels()
+    async with PrometheusClient(url, auth=HttpAuth(compress=True)) as prom:
+        result = await prom.labels()
+    assert seen[0]["headers"]["Accept-Encoding"] == "identity"
+    assert "gzip" in seen[1]["headers"]["Accept-Encoding"] and result.data == ["up"]
+
+
 def test_auth_options_build_the_client():
     auth = HttpAuth(ca_file=None, insecure=True)
     assert auth.verify() is False
