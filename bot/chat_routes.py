@@ -21,9 +21,13 @@ TEAMS_BOT = web.AppKey("teams_bot", object)
 def attach_chat(app: web.Application, settings: Settings, store: Store, slack: AsyncApp | None) -> None:
     deps = ChatDeps.build(settings, store)
     app[CHAT] = deps
+    # Commands arrive signed over HTTP, over Socket Mode, or from Teams; with none
+    # of those the workflows (Kubernetes client, detectors: ~55 MB) stay unloaded.
+    commands = slack is not None and bool(settings.slack_signing_secret or settings.slack_app_token)
 
     async def close_deps(_: web.Application):
-        _warm_workflows()
+        if commands or TEAMS_BOT in app:
+            _warm_workflows()
         yield
         await deps.aclose()
 

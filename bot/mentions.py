@@ -13,7 +13,6 @@ from bot.commands import Reply
 from bot.incidents import Incident
 from bot.workflow_calls import NotAvailable, call_workflow, find_workflow, render_result
 from detectors.slo import load_slos
-from reasoning import investigate
 
 INTENTS = [
     ("reinvestigate", re.compile(r"\b(re-?investigate|re-?run|again|refresh|recheck)\b", re.I)),
@@ -86,6 +85,8 @@ async def _reinvestigate(deps: ChatDeps, incident: Incident) -> Reply:
     if page is None:
         return Reply("This incident is no longer in the store.")
     s = deps.settings
+    from reasoning import investigate  # the HTTP process loads it when first asked
+
     report = await investigate(page, deps.prometheus(), deadline=s.investigation_deadline,
                                slo_objective=s.slo_objective, slos=load_slos(s.policies_dir / "slo.yaml"))
     await deps.store.run(deps.store.save_report, incident.group_key, report.model_dump_json())

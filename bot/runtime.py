@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -19,12 +20,14 @@ from bot.chat_delivery import SlackDelivery
 from bot.chat_rate import ChannelLimiter
 from bot.incident_sink import IncidentSink
 from bot.logs import setup_logging
+from bot.memory import limit_arenas
 from bot.outbox import Outbox
 from bot.rollup import Storm
 from bot.settings import Settings
-from bot.sources import build_sources
 from bot.store import Store
-from bot.worker import Worker, default_owner
+
+if TYPE_CHECKING:
+    from bot.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,11 @@ def make_slack_app(settings: Settings) -> AsyncApp | None:
 def build_worker(settings: Settings, store: Store, sink: ChatSink | None = None,
                  slack: AsyncApp | None = None) -> Worker:
     """A worker with its Prometheus client and chat sink (`await worker.aclose()` when done)."""
+    # Here, not at the top: `oncall serve`'s HTTP process imports this module for
+    # WorkerProcess and must not load the investigation stack it never runs.
+    from bot.sources import build_sources
+    from bot.worker import Worker, default_owner
+
     owner = default_owner()
     if sink is None:
         slack = slack or make_slack_app(settings)
@@ -72,6 +80,7 @@ def build_worker(settings: Settings, store: Store, sink: ChatSink | None = None,
 
 async def run_worker(settings: Settings) -> None:
     """`oncall work`, or the child process of `oncall serve`: only the worker."""
+    limit_arenas()  # before the store's and the embedder's threads start
     store = Store(settings.database_url)
     worker = build_worker(settings, store)
     try:

@@ -6,6 +6,7 @@ import asyncio
 import gc
 import hmac
 import logging
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -16,14 +17,18 @@ from bot import metrics
 from bot.chat import ChatSink
 from bot.chat_routes import attach_chat
 from bot.intake import IntakeQueue
+from bot.memory import limit_arenas
 from bot.runtime import WorkerProcess, build_worker, make_slack_app
 from bot.settings import Settings
 from bot.store import Store
 from bot.webhook import BadWebhook, parse_webhook
-from bot.worker import Worker
+
+if TYPE_CHECKING:
+    from bot.worker import Worker
 
 log = logging.getLogger(__name__)
-STORE, WORKER, SLACK = web.AppKey("store", Store), web.AppKey("worker", Worker), web.AppKey("slack", AsyncApp)
+STORE, SLACK = web.AppKey("store", Store), web.AppKey("slack", AsyncApp)
+WORKER: web.AppKey[Worker] = web.AppKey("worker")  # only when the worker is in this process
 SETTINGS, INTAKE = web.AppKey("settings", Settings), web.AppKey("intake", IntakeQueue)
 
 
@@ -60,7 +65,8 @@ async def alertmanager(request: web.Request) -> web.Response:
         metrics.WEBHOOKS.labels(outcome="duplicate").inc()
         return web.json_response({"status": "duplicate"})
     metrics.WEBHOOKS.labels(outcome="accepted").inc()
-    request.app[WORKER].wake.set()  # only matters when the worker runs in this loop
+    if (worker := request.app.get(WORKER)) is not None:
+        worker.wake.set()  # the worker in this loop starts at once instead of at its next poll
     return web.json_response({"status": "accepted", "id": notification_id})
 
 
@@ -93,13 +99,19 @@ async def prometheus_metrics(request: web.Request) -> web.Response:
 
 
 def make_app(settings: Settings, *, sink: ChatSink | None = None,
-             run_worker: bool | None = None) -> web.Application:
-    """The HTTP app; `run_worker` (default: worker_mode == "inline") runs the worker in this loop."""
+             run_worker: bool | None = None, with_worker: bool = True) -> web.Application:
+    """The HTTP app; `run_worker` (default: worker_mode == "inline") runs the worker in this loop.
+
+    `with_worker=False` (serve with the worker in its own process) builds none here,
+    so this process never loads the investigation stack.
+    """
     app = web.Application(client_max_size=settings.max_body_bytes + 1024)
     store = Store(settings.database_url)
     slack = make_slack_app(settings)
-    worker = build_worker(settings, store, sink, slack)
-    app[SETTINGS], app[STORE], app[WORKER] = settings, store, worker
+    worker = build_worker(settings, store, sink, slack) if with_worker else None
+    app[SETTINGS], app[STORE] = settings, store
+    if worker is not None:
+        app[WORKER] = worker
     app[INTAKE] = IntakeQueue(store)
     if slack is not None:
         app[SLACK] = slack
@@ -111,12 +123,13 @@ def make_app(settings: Settings, *, sink: ChatSink | None = None,
 
     async def lifecycle(app: web.Application):
         inline = settings.worker_mode == "inline" if run_worker is None else run_worker
-        task = asyncio.create_task(worker.run()) if inline else None
+        task = asyncio.create_task(worker.run()) if inline and worker is not None else None
         yield
         if task:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        await worker.aclose()
+        if worker is not None:
+            await worker.aclose()
         store.close()
 
     app.cleanup_ctx.append(lifecycle)
@@ -125,7 +138,8 @@ def make_app(settings: Settings, *, sink: ChatSink | None = None,
 
 def serve(settings: Settings) -> None:
     """Intake in this process; the worker beside it (worker_mode=process) or inline."""
-    app = make_app(settings)
+    limit_arenas()
+    app = make_app(settings, with_worker=settings.worker_mode != "process")
     if settings.worker_mode == "process":
         child = WorkerProcess(settings)
 

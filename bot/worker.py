@@ -25,6 +25,7 @@ from adapters.prometheus import PrometheusClient
 from bot import metrics
 from bot.chat import ChatSink
 from bot.logs import incident
+from bot.memory import trim
 from bot.outbox import chat_step
 from bot.render.common import minutes_between
 from bot.rollup import Storm
@@ -65,6 +66,7 @@ class Worker:
         self.storm = storm or Storm(store, limit=10, window=60.0, delay=10.0)
         self.owner = owner or default_owner()
         self.wake = asyncio.Event()
+        self._worked = False  # since the heap was last trimmed
 
     async def aclose(self) -> None:
         await self.prometheus.aclose()
@@ -84,6 +86,9 @@ class Worker:
                 log.exception("worker could not claim work")
                 found = False
             if not found:
+                if self._worked:  # a burst is over: give its peak back (bot.memory)
+                    self._worked = False
+                    await asyncio.to_thread(trim)
                 self.wake.clear()
                 try:
                     await asyncio.wait_for(self.wake.wait(), timeout=self.poll_seconds)
@@ -103,6 +108,7 @@ class Worker:
         claimed = await self.store.run(self.store.claim, self.lease_seconds, self.owner)
         if claimed is None:
             return False
+        self._worked = True
         with incident(claimed.group_key, claimed.id):
             with stage("total"):
                 await self._run_claimed(claimed)

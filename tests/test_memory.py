@@ -1,0 +1,51 @@
+"""`oncall serve`'s HTTP process stays lean: with the worker in its own process it
+does not load the investigation stack, unless chat commands can reach it."""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import sys
+
+import pytest
+
+from bot.memory import limit_arenas
+
+HEAVY = ("kubernetes", "numpy", "chromadb", "onnxruntime", "reasoning.investigate", "adapters.kube")
+PROBE = """
+import asyncio, json, sys
+from aiohttp import web
+from bot.server import make_app
+from bot.settings import Settings
+
+async def main():
+    settings = Settings(_env_file=None, **json.loads(sys.argv[1]))
+    runner = web.AppRunner(make_app(settings, with_worker=False))
+    await runner.setup()  # runs the startup hooks, workflow warm-up included
+    print(json.dumps(sorted(m for m in %r if m in sys.modules)))
+    await runner.cleanup()
+
+asyncio.run(main())
+""" % (HEAVY,)
+
+
+def loaded(tmp_path, **settings) -> list[str]:
+    values = {"database_url": f"sqlite:///{tmp_path}/lean.db", "slack_bot_token": "xoxb-lean",
+              "prometheus_url": "http://127.0.0.1:9", "kube_api_url": "http://127.0.0.1:9", **settings}
+    out = subprocess.run([sys.executable, "-c", PROBE, json.dumps(values)], check=True,
+                         capture_output=True, text=True, timeout=120).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_intake_process_leaves_the_investigation_stack_unloaded(tmp_path):
+    assert loaded(tmp_path) == []
+
+
+def test_commands_that_can_arrive_load_their_workflows_before_serving(tmp_path):
+    assert {"kubernetes", "adapters.kube"} <= set(loaded(tmp_path, slack_signing_secret="s3cret"))
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc malloc only")
+def test_arena_cap_applies_on_glibc():
+    assert limit_arenas(2) is True
