@@ -9,9 +9,10 @@ is absent so investigations fail fast), then
    meanwhile: webhooks/s over the whole run;
 3. a storm: 1,000 alerts spread over --storm-seconds into one channel;
 4. waits for the queue to drain, then RSS after the storm (and the peak seen).
-Target: RSS under 300 MB.
+Target: RSS under 300 MB. Printed per process (serve, its worker child) and summed.
 
     .venv/bin/python bench/intake_throughput.py [--webhooks 3000] [--storm-seconds 60]
+        [--stores sqlite,postgresql] [--no-commands]
 """
 
 from __future__ import annotations
@@ -128,7 +129,8 @@ async def queue_empty(database_url: str) -> bool:
     return set(data["queue"]) <= {"done", "dead"} and data["rollup_waiting"] == 0
 
 
-async def run(label: str, database_url: str, webhooks: int, storm_seconds: float) -> None:
+async def run(label: str, database_url: str, webhooks: int, storm_seconds: float,
+              commands: bool) -> None:
     slack_app = make_slack_app("xoxb-bench", rate_limit=1.0)
     runner = web.AppRunner(slack_app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
@@ -137,7 +139,11 @@ async def run(label: str, database_url: str, webhooks: int, storm_seconds: float
     env = {**os.environ, "ONCALL_DATABASE_URL": database_url, "ONCALL_PORT": str(port),
            "ONCALL_HOST": "127.0.0.1", "ONCALL_PROMETHEUS_URL": f"http://127.0.0.1:{free_port()}",
            "ONCALL_SLACK_BOT_TOKEN": "xoxb-bench", "ONCALL_SLACK_CHANNEL": "#bench",
-           "ONCALL_SLACK_API_URL": f"http://127.0.0.1:{slack_port}/api/"}
+           "ONCALL_SLACK_API_URL": f"http://127.0.0.1:{slack_port}/api/",
+           # as in a cluster: the worker holds a Kubernetes client (nothing answers)
+           "ONCALL_KUBE_API_URL": f"http://127.0.0.1:{free_port()}"}
+    if commands:  # Slack can send /oncall here: the HTTP process loads the workflows
+        env["ONCALL_SLACK_SIGNING_SECRET"] = "bench-signing-secret"
     server = subprocess.Popen([str(ROOT / ".venv/bin/oncall"), "serve", "--log-level", "ERROR"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -179,21 +185,24 @@ async def run(label: str, database_url: str, webhooks: int, storm_seconds: float
     recorder = slack_app[RECORDER]
     print(f"{label:10s} intake {rate:7.0f} webhooks/s sustained ({webhooks} new groups, 50 "
           f"concurrent, worker running; answers {codes}); storm answers {storm_codes}")
-    print(f"{'':10s} RSS idle {idle[0]:.0f} MB http + {idle[1]:.0f} MB worker "
-          f"(PSS of both {idle[2]:.0f} MB); after the storm {after[0]:.0f} + {after[1]:.0f} MB "
-          f"(PSS {after[2]:.0f} MB), peak RSS sum {peak:.0f} MB (target < 300 MB); queue "
+    for when, (http_mb, worker_mb, pss) in (("idle", idle), ("after the storm", after)):
+        print(f"{'':10s} memory {when:15s}: serve {http_mb:4.0f} MB + worker {worker_mb:4.0f} MB "
+              f"= {http_mb + worker_mb:4.0f} MB RSS (PSS of both {pss:4.0f} MB; target < 300 MB)")
+    print(f"{'':10s} peak RSS sum during the storm {peak:.0f} MB; queue "
           f"{'drained' if drained else 'NOT drained'}; Slack saw {len(recorder.messages)} "
-          f"messages, {len(recorder.limited)} 429s")
+          f"messages, {len(recorder.limited)} 429s; /oncall commands {'on' if commands else 'off'}")
 
 
 async def main(args: argparse.Namespace) -> None:
     print(f"oncall serve on {os.cpu_count()} cores")
-    with tempfile.TemporaryDirectory() as tmp:
-        await run("SQLite", f"sqlite:///{tmp}/bench.db", args.webhooks, args.storm_seconds)
-    pg = pg_database()
+    if "sqlite" in args.stores:
+        with tempfile.TemporaryDirectory() as tmp:
+            await run("SQLite", f"sqlite:///{tmp}/bench.db", args.webhooks, args.storm_seconds,
+                      args.commands)
+    pg = pg_database() if "postgresql" in args.stores else None
     if pg:
         try:
-            await run("PostgreSQL", pg[1], args.webhooks, args.storm_seconds)
+            await run("PostgreSQL", pg[1], args.webhooks, args.storm_seconds, args.commands)
         finally:
             drop_pg(pg[0])
 
@@ -202,4 +211,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--webhooks", type=int, default=3000)
     parser.add_argument("--storm-seconds", type=float, default=60.0)
+    parser.add_argument("--stores", default="sqlite,postgresql")
+    parser.add_argument("--commands", action=argparse.BooleanOptionalAction, default=True,
+                        help="Slack /oncall commands on (signing secret set), as deployed")
     asyncio.run(main(parser.parse_args()))
