@@ -142,12 +142,15 @@ class KubeClient:
         budget = timeout or self.timeout
         call: Callable[..., Any] = getattr(api_cls(self._api), method)
         clean = {k: v for k, v in kwargs.items() if v is not None}
+
+        def fetch() -> Any:
+            # Body read and parse stay in the worker too: a slow body must not block the loop.
+            body = call(*args, **clean, _preload_content=False,
+                        _request_timeout=(min(budget, 5.0), budget)).data
+            return json.loads(body) if decode else body.decode("utf-8", "replace")
+
         try:
-            response = await asyncio.wait_for(asyncio.to_thread(
-                call, *args, **clean, _preload_content=False,
-                _request_timeout=(min(budget, 5.0), budget)), budget + 0.5)
-            body = response.data
-            result.data = json.loads(body) if decode else body.decode("utf-8", "replace")
+            result.data = await asyncio.wait_for(asyncio.to_thread(fetch), budget + 0.5)
         except ApiException as exc:
             _api_failure(result, exc)
         except (asyncio.TimeoutError, Urllib3Timeout):

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
+from urllib.parse import urlencode
 
 import aiohttp
 
@@ -97,8 +98,9 @@ class LokiClient:
         deadline = time.perf_counter() + budget
         lo, hi = _ns(start), _ns(end)
         lines: list[LogLine] = []
-        seen: set[tuple[Any, ...]] = set()
-        overlap = 0  # lines at the boundary instant that the next page will repeat
+        edge: int | None = None  # the boundary instant the next page asks for again
+        at_edge: set[tuple[Any, ...]] = set()  # lines already read at that instant
+        overlap = 0  # how many of them the next page will repeat
         while True:
             page_limit = min(self.page_size, limit - len(lines) + overlap)
             params = {"query": expr, "start": str(lo), "end": str(hi), "limit": str(page_limit),
@@ -114,8 +116,9 @@ class LokiClient:
             if data.get("resultType") != "streams":
                 total.data = [_series(item) for item in data.get("result") or []]
                 return _finish(total)
-            fresh = [ln for ln in _flatten(data, direction) if ln.key() not in seen]
-            seen.update(ln.key() for ln in fresh)
+            # Only the boundary instant can repeat, so only its lines need comparing.
+            fresh = [ln for ln in _flatten(data, direction)
+                     if ln.ts_ns != edge or ln.key() not in at_edge]
             lines += fresh
             returned = sum(len(s.get("values") or []) for s in data.get("result") or [])
             if returned < page_limit or not fresh:
@@ -124,7 +127,8 @@ class LokiClient:
                 total.warnings.append(f"stopped at the cap of {limit} lines; more exist")
                 break
             edge = fresh[-1].ts_ns  # oldest when backward, newest when forward
-            overlap = sum(1 for ln in lines if ln.ts_ns == edge)
+            repeated = [ln for ln in lines if ln.ts_ns == edge]
+            at_edge, overlap = {ln.key() for ln in repeated}, len(repeated)
             if direction == "backward":
                 hi = edge + 1  # end is exclusive: the boundary instant is asked again, deduped
             else:
@@ -193,7 +197,7 @@ class LokiClient:
             result.status, result.error = Status.TIMEOUT, "deadline passed before the call"
             return result
         try:
-            _read(await self._http.fetch(path, params, timeout=timeout), result)
+            _read(await self._http.fetch(path, urlencode(params), timeout=timeout), result)
         except FetchError as exc:
             result.status, result.error = exc.status, exc.message
         result.elapsed_ms = (time.perf_counter() - started) * 1000
@@ -252,8 +256,9 @@ def _finish(result: SourceResult) -> SourceResult:
 
 
 def _flatten(data: dict[str, Any], direction: str) -> list[LogLine]:
-    out = [LogLine(int(ts), dict(stream.get("stream") or {}), line)
-           for stream in data.get("result") or [] for ts, line in stream.get("values") or []]
+    out = [LogLine(int(ts), labels, line)  # one labels dict per stream, shared by its lines
+           for stream in data.get("result") or [] for labels in [dict(stream.get("stream") or {})]
+           for ts, line in stream.get("values") or []]
     out.sort(key=lambda ln: ln.ts_ns, reverse=direction == "backward")
     return out
 

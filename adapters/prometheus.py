@@ -163,8 +163,9 @@ class PrometheusClient:
     async def _meta(
         self, path: str, params: list[tuple[str, str]], timeout: float | None
     ) -> SourceResult:
-        method = "POST" if _use_post(path, params) else "GET"
-        shown = f"{method} {path}" + (f"?{urlencode(params)}" if params else "")
+        query = urlencode(params)
+        shown = f"{'POST' if _use_post(path, query) else 'GET'} {path}" + (
+            f"?{query}" if query else "")
         result = await self._call(path, params, shown, timeout)
         result.link = None
         return result
@@ -175,9 +176,10 @@ class PrometheusClient:
     ) -> SourceResult:
         started = time.perf_counter()
         envelope = SourceResult(source="prometheus", status=Status.OK, query=expr)
+        query = urlencode(params)
         try:
-            reply = await self._http.fetch(path, params, timeout=timeout,
-                                           post=_use_post(path, params))
+            reply = await self._http.fetch(path, query, timeout=timeout,
+                                           post=_use_post(path, query))
             body = _json(reply)
             envelope.warnings = list(body.get("warnings") or []) + list(body.get("infos") or [])
             if reply.code in (401, 403):
@@ -218,9 +220,9 @@ def _series(item: dict[str, Any]) -> Series:
     return Series(labels=dict(item.get("metric") or {}), points=points)
 
 
-def _use_post(path: str, params: dict[str, str] | list[tuple[str, str]]) -> bool:
+def _use_post(path: str, query: str) -> bool:
     """Long parameter lists go in a form body (URLs over ~8 kB are refused by proxies)."""
-    return path in _POSTABLE and len(urlencode(params)) > _POST_OVER
+    return path in _POSTABLE and len(query) > _POST_OVER
 
 
 def _window(start: datetime | None, end: datetime | None) -> list[tuple[str, str]]:

@@ -51,6 +51,18 @@ async def test_answers_are_uncompressed_unless_the_source_asks(serve):
     assert "gzip" in seen[1]["headers"]["Accept-Encoding"] and result.data == ["up"]
 
 
+async def test_proxy_from_the_environment_is_used(serve, monkeypatch):
+    """As with httpx before: HTTP_PROXY reaches a Prometheus the copilot cannot resolve."""
+    seen: list = []
+    proxy = await serve(answering({"status": "success", "data": ["up"]}, seen))
+    for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    async with PrometheusClient("http://prometheus.invalid:9090") as prom:
+        result = await prom.labels()
+    assert result.data == ["up"] and seen[0]["headers"]["Host"] == "prometheus.invalid:9090"
+
+
 def test_auth_options_build_the_client():
     auth = HttpAuth(ca_file=None, insecure=True)
     assert auth.verify() is False
