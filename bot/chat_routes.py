@@ -34,9 +34,16 @@ def attach_chat(app: web.Application, settings: Settings, store: Store, slack: A
     app.cleanup_ctx.append(close_deps)
     if slack is not None:
         from bot.slack_app import register
-        from bot.slack_transport import socket_mode_lifecycle
+        from bot.slack_transport import socket_mode_lifecycle, web_api_session_lifecycle
 
-        register(slack, deps)
+        drain = register(slack, deps)
+        app.cleanup_ctx.append(web_api_session_lifecycle(slack))
+
+        async def drain_answers(_: web.Application):
+            yield
+            await drain()  # before the session above closes under them
+
+        app.cleanup_ctx.append(drain_answers)
         if settings.slack_app_token is not None:
             app.cleanup_ctx.append(socket_mode_lifecycle(slack, settings))
     if settings.slack_signing_secret is None:

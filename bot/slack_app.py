@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -55,13 +55,22 @@ async def post_reply(client: AsyncWebClient, channel: str, user: str, reply: Rep
         await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **msg)
 
 
-def register(app: AsyncApp, deps: ChatDeps) -> None:
+DRAIN_TIMEOUT = 10.0  # seconds a stopping server gives answers still being posted
+
+
+def register(app: AsyncApp, deps: ChatDeps) -> Callable[[], Awaitable[None]]:
     """Attach every listener to `app` (HTTP or Socket Mode: the same app).
 
     Each listener acks and hands the rest to `later`, so with
     process_before_response the HTTP answer leaves as soon as the ack is made.
+    Returns `drain`: await it when stopping, before the Web API client closes,
+    so results already acknowledged are still posted.
     """
     tasks: set[asyncio.Task] = set()
+
+    async def drain() -> None:
+        if tasks:
+            await asyncio.wait(set(tasks), timeout=DRAIN_TIMEOUT)
 
     def later(coro) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -171,6 +180,8 @@ def register(app: AsyncApp, deps: ChatDeps) -> None:
     @app.event("app_mention")
     async def mentioned(event, client: AsyncWebClient) -> None:
         later(answer_mention(client, event))
+
+    return drain
 
 
 def _log_failure(task: asyncio.Task) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import AsyncIterator
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -35,5 +36,28 @@ def socket_mode_lifecycle(app: AsyncApp, settings: Settings):
         log.info("Slack Socket Mode connected")
         yield
         await handler.close_async()
+
+    return run
+
+
+def web_api_session_lifecycle(app: AsyncApp):
+    """aiohttp cleanup context: one keep-alive session for the Web API client while serving.
+
+    Without it slack_sdk opens a session and a TCP (and TLS) connection per call,
+    and a burst of command results spends the acknowledging loop's time
+    connecting (bench/slash_ack.py). The session belongs to the server's loop:
+    the client must only be used there (the chat background loop never posts).
+    """
+
+    async def run(_: web.Application) -> AsyncIterator[None]:
+        client = app.client
+        if client.session is not None and not client.session.closed:
+            yield  # the caller brought its own
+            return
+        session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=client.timeout))
+        client.session = session
+        yield
+        client.session = None
+        await session.close()
 
     return run

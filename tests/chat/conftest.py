@@ -61,6 +61,14 @@ class ChatBot:
     app: web.Application
     slack: SlackRecorder
     settings: Settings
+    runner: web.AppRunner | None = None
+    runners: list | None = None  # the fixture's, which cleans up whatever is left
+
+    async def stop(self) -> None:
+        """Stop serving, as on SIGTERM: aiohttp's shutdown and every cleanup context."""
+        if self.runner is not None and self.runners is not None and self.runner in self.runners:
+            self.runners.remove(self.runner)
+            await self.runner.cleanup()
 
     @property
     def store(self):
@@ -120,7 +128,7 @@ async def chat_bot(tmp_path, slack_standin, ownership_file):
         settings = Settings(_env_file=None, **values)
         app = make_app(settings, run_worker=run_worker)
         url = await serve(app, runners, procs.free_port())
-        return ChatBot(url, app, recorder, settings)
+        return ChatBot(url, app, recorder, settings, runners[-1], runners)
 
     yield start
     for r in reversed(runners):

@@ -131,3 +131,28 @@ async def test_without_a_signing_secret_http_slack_is_refused(chat_bot):
     bot = await chat_bot(slack_signing_secret=None)
     resp = await bot.post(slash_body("help"), headers={})
     assert resp.status_code == 503 and "ONCALL_SLACK_SIGNING_SECRET" in resp.text
+
+
+async def test_one_keep_alive_session_and_results_still_posted_after_a_stop(chat_bot, monkeypatch, fake_workflows):
+    """Answers acknowledged before a stop are posted before the Web API session closes."""
+    import asyncio
+
+    from bot.server import SLACK
+    from tests.chat import fake_workflows as module
+
+    async def slow_cost(namespace=None):
+        await asyncio.sleep(0.5)
+        return {"namespace": namespace, "monthly_estimate_usd": 7.0}
+
+    monkeypatch.setattr(module, "cost", slow_cost)
+    bot = await chat_bot()
+    client = bot.app[SLACK].client
+    session = client.session
+    assert session is not None and not session.closed  # one pooled session while serving
+    for ns in ("shop", "cart", "web"):
+        assert (await bot.command(f"cost {ns}")).status_code == 200
+    assert results(bot) == []  # still working when the stop begins
+    await bot.stop()
+    assert sorted(c["text"].split("`")[1] for c in results(bot)) == [
+        "/oncall cost cart", "/oncall cost shop", "/oncall cost web"]
+    assert session.closed and client.session is None
