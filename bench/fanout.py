@@ -10,10 +10,18 @@ On loopback every query takes a few milliseconds of CPU, so on a small machine
 the fan-out is bound by the cores the servers and the client share, not by
 waiting. `--latency-ms` adds a network round trip to every call (a sleep
 before it, which costs no CPU) to model sources that are remote, as real
-Prometheus, Loki and API servers are; the client CPU time of one fan-out is
-printed too.
+Prometheus, Loki and API servers are.
+
+The CPU line says where a fan-out's time goes: each process's CPU per fan-out
+(the client's own, and the servers' read from /proc) and the floor they allow:
+the client is one event loop, so it needs its CPU time in full, and all of
+them share the machine's cores. A fan-out near that floor is bound by CPU, not
+by waiting; only less CPU per query (or more cores) brings it closer to the
+slowest query.
 
     .venv/bin/python bench/fanout.py [--runs 5] [--latency-ms 0] [--scenario DIR]
+
+(/proc counts CPU in 10 ms ticks: use --runs 15 or more for the servers' figures.)
 """
 
 from __future__ import annotations
