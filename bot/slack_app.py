@@ -19,12 +19,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import mentions
 from bot.approvals import Actor, Draft, Outcome
 from bot.chat_deps import ChatDeps
+from bot.chat_delivery import SlackDelivery
+from bot.chat_rate import ChannelLimiter
 from bot.commands import Reply, UsageError, available, parse
+from bot.outbox import Outbox, chat_step
 from bot.ownership import Owner
 from bot.render.approval_blocks import (
     APPROVE, DISCARD, EDIT, EDIT_VIEW, decided_message, draft_message, edit_modal, stakeholder_message,
 )
 from bot.render.blockkit import MAX_BLOCKS, report_messages, section
+from bot.worker import default_owner
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,10 @@ def register(app: AsyncApp, deps: ChatDeps) -> Callable[[], Awaitable[None]]:
     so results already acknowledged are still posted.
     """
     tasks: set[asyncio.Task] = set()
+    # Writes to channels (stakeholder posts, draft edits) take the same per-channel
+    # slots as the worker's pages, so approving during a storm stays within the rate.
+    delivery = SlackDelivery(app.client, outbox=Outbox(deps.store, default_owner()),
+                             limiter=ChannelLimiter(deps.store, deps.settings.chat_rate_per_channel))
 
     async def drain() -> None:
         if tasks:
@@ -118,21 +126,21 @@ def register(app: AsyncApp, deps: ChatDeps) -> Callable[[], Awaitable[None]]:
 
     async def after_decision(client: AsyncWebClient, body: dict, actor: Actor, outcome: Outcome) -> None:
         draft = outcome.draft
-        if outcome.kind in ("posted", "discarded") and draft and draft.message_ts:
-            await client.chat_update(channel=draft.channel, ts=draft.message_ts, **decided_message(draft))
-        if outcome.kind != "discarded" or not draft:
+        if outcome.kind != "discarded" or not draft:  # the clicker hears first: the edit may queue
             channel = (body.get("channel") or {}).get("id") or (draft.channel if draft else "")
             thread = (body.get("message") or {}).get("thread_ts")
             await client.chat_postEphemeral(channel=channel, user=actor.user_id, thread_ts=thread,
                                             text=outcome.message)
+        if outcome.kind in ("posted", "discarded") and draft and draft.message_ts:
+            await delivery.update(draft.channel, draft.message_ts, **decided_message(draft))
 
     async def approve_draft(client: AsyncWebClient, body: dict, draft_id: int) -> None:
         actor = _actor(body["user"])
 
         async def post(owner: Owner, draft: Draft) -> tuple[str, str]:
             msg = stakeholder_message(dataclasses.replace(draft, decided_by=actor.user_id))
-            resp = await client.chat_postMessage(channel=owner.stakeholder_channel, **msg)
-            return resp["channel"], resp["ts"]
+            with chat_step(f"approval:{draft.id}"):  # an uncertain earlier try is looked up first
+                return await delivery.post(owner.stakeholder_channel, **msg)
 
         await after_decision(client, body, actor, await deps.flow.approve(draft_id, actor, post, in_group))
 
@@ -167,7 +175,7 @@ def register(app: AsyncApp, deps: ChatDeps) -> Callable[[], Awaitable[None]]:
         draft = outcome.draft
         if draft.message_ts:
             owner = deps.ownership.resolve(draft.labels)
-            later(client.chat_update(channel=draft.channel, ts=draft.message_ts, **draft_message(draft, owner)))
+            later(delivery.update(draft.channel, draft.message_ts, **draft_message(draft, owner)))
 
     async def answer_mention(client: AsyncWebClient, event: dict) -> None:
         channel, thread = event["channel"], event.get("thread_ts")

@@ -74,7 +74,8 @@ async def test_approver_posts_exactly_once_and_it_is_audited(chat_bot, alerts_bo
     bot = await chat_bot(run_worker=True)
     msg = await paged(bot, alerts_body)
     assert (await bot.post(click(msg, APPROVE, APPROVER))).status_code == 200
-    await settle(bot, lambda s: bot.posts_to(STAKEHOLDERS))
+    # the draft's edit waits for its slot in the busy incident channel (bot.chat_rate)
+    await settle(bot, lambda s: bot.posts_to(STAKEHOLDERS) and "posted" in s.messages[msg["ts"]]["text"])
     posts = bot.posts_to(STAKEHOLDERS)
     assert len(posts) == 1 and "approved by <@U0APPROVER>" in json.dumps(posts[0]["blocks"])
     flow = bot.app[__import__("bot.chat_routes", fromlist=["CHAT"]).CHAT]
@@ -170,3 +171,50 @@ async def test_member_of_an_approver_user_group_may_approve(chat_bot, alerts_bod
     await bot.post(click(msg, APPROVE, GROUPIE))
     await settle(bot, lambda s: bot.posts_to(STAKEHOLDERS))
     assert len(bot.posts_to(STAKEHOLDERS)) == 1
+
+
+def page_of(alerts_body: bytes, i: int) -> bytes:
+    """The same page as another Alertmanager group: its own alert name, key and fingerprint."""
+    data = json.loads(alerts_body)
+    name = f"ErrorBudgetBurn{i}"
+    data["groupKey"] = f'{{}}:{{alertname="{name}"}}'
+    data["groupLabels"] = {**data.get("groupLabels", {}), "alertname": name}
+    data["commonLabels"] = {**data.get("commonLabels", {}), "alertname": name}
+    for n, alert in enumerate(data["alerts"]):
+        alert["labels"] = {**alert["labels"], "alertname": name}
+        alert["fingerprint"] = f"{i:08x}{n:08x}"
+    return json.dumps(data).encode()
+
+
+async def test_approvals_share_the_channel_slots_with_a_storm(chat_bot, alerts_body, tmp_path):
+    """Stakeholder posts and draft edits queue in the same per-channel slots as the pages,
+    so approving during a storm never sends a channel more than its rate."""
+    rate = 4.0
+    ownership = tmp_path / "one-channel.yaml"
+    ownership.write_text(f'default: {{team: platform, channel: "#incidents", stakeholder_channel: "#incidents", '
+                         f'approvers: [{APPROVER}]}}\n')
+    bot = await chat_bot(run_worker=True, ownership_file=ownership, chat_rate_per_channel=rate)
+    bot.slack.rate_limit = rate  # the stand-in answers 429 past the rate, like Slack
+    async with httpx.AsyncClient() as client:
+        for i in range(3):
+            assert (await client.post(bot.url + "/alertmanager", content=page_of(alerts_body, i))).status_code == 200
+        await bot.slack.wait_for(lambda s: len(draft_messages(bot)) == 3, timeout=60)
+        drafts = copy.deepcopy(draft_messages(bot))
+        # the storm goes on while every draft is approved at once
+        pages = [client.post(bot.url + "/alertmanager", content=page_of(alerts_body, i)) for i in range(3, 6)]
+        clicks = [bot.post(click(d, APPROVE, APPROVER)) for d in drafts]
+        assert all(r.status_code == 200 for r in await asyncio.gather(*pages, *clicks))
+
+    def stakeholder_posts() -> list[dict]:
+        return [p for p in bot.posts_to("#incidents") if "approved by" in json.dumps(p)]
+
+    def states(s) -> list[str]:
+        return sorted(" ".join(m["text"].split()[:3]) for m in s.messages.values()
+                      if m["text"].startswith("Status update"))
+
+    await settle(bot, lambda s: len(stakeholder_posts()) == 3 and states(s) == [
+        "Status update draft"] * 3 + ["Status update posted"] * 3, timeout=60)
+    assert len(stakeholder_posts()) == 3
+    times = [t for t, _, _ in bot.slack.writes(channel_id("#incidents"))]
+    busiest = max(sum(1 for u in times if t <= u < t + 1.0) for t in times)
+    assert busiest <= rate and bot.slack.limited == [], (busiest, bot.slack.limited)
