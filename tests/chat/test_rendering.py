@@ -16,7 +16,8 @@ from bot.render.adaptive_card import MAX_CARD_BYTES, report_cards
 from bot.render.blockkit import MAX_BLOCKS, MAX_TEXT, report_messages
 from reasoning.report import Report
 from tests.chat.conftest import HERE
-from tests.chat.test_teams import assert_valid_card
+from tests.chat.test_teams import SCHEMA_VERSION, assert_valid_card
+from tests.conftest import SCENARIOS as SCENARIOS_DIR
 
 SCENARIOS = ["shop-checkout-oom", "shop-payments-bad-deploy", "shop-quiet-night"]
 SNAPSHOTS = HERE / "snapshots"
@@ -29,8 +30,9 @@ def report(name: str) -> Report:
 def check_snapshot(name: str, value: object) -> None:
     path = SNAPSHOTS / name
     text = json.dumps(value, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
-    if os.environ.get("UPDATE_SNAPSHOTS") or not path.exists():
+    if os.environ.get("UPDATE_SNAPSHOTS"):
         path.write_text(text)
+    assert path.exists(), f"no snapshot {name}: write it with UPDATE_SNAPSHOTS=1, review it, commit it"
     assert text == path.read_text(), f"{name} changed; rerun with UPDATE_SNAPSHOTS=1 if intended"
 
 
@@ -41,6 +43,15 @@ def all_text(blocks: list[dict]) -> list[str]:
             out.append(b["text"]["text"])
         out += [e["text"] for e in b.get("elements", []) if e.get("type") == "mrkdwn"]
     return out
+
+
+def test_every_public_scenario_has_a_frozen_report():
+    """A scenario added to ../shared/scenarios needs its report here, and so its snapshots."""
+    public = sorted(p.parent.name for p in SCENARIOS_DIR.glob("*/scenario.yaml"))
+    if not public:
+        pytest.skip(f"{SCENARIOS_DIR} not present (a clone without ../shared)")
+    assert public == SCENARIOS
+    assert sorted(p.stem for p in (HERE / "reports").glob("*.json")) == SCENARIOS
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
@@ -56,6 +67,7 @@ def test_block_kit_snapshot(name):
 def test_adaptive_card_snapshot(name):
     cards = report_cards(report(name), [("Prometheus", "http://prometheus.example/graph")])
     for card in cards:
+        assert card["version"] == SCHEMA_VERSION  # the schema validated against
         assert_valid_card(card)
         assert len(json.dumps(card, ensure_ascii=False).encode()) <= MAX_CARD_BYTES
     check_snapshot(f"{name}.adaptive.json", cards)

@@ -24,7 +24,8 @@ from tests.chat.conftest import HERE
 
 PAGES, STAKE = "19:pages@thread.tacv2", "19:stakeholders@thread.tacv2"
 LEAD = "aad-0000-lead"
-SCHEMA = json.loads((HERE / "schemas" / "adaptive-card-1.5.json").read_text())
+SCHEMA_VERSION = "1.5"  # what Teams renders; the schema file below is that version's
+SCHEMA = json.loads((HERE / "schemas" / f"adaptive-card-{SCHEMA_VERSION}.json").read_text())
 VALIDATOR = jsonschema.Draft6Validator(SCHEMA)
 
 
@@ -133,6 +134,37 @@ async def test_pages_report_cards_and_approval(teams, alerts_body):
     assert decided.attachments[0].content["body"][0]["text"].startswith("✅")
     audit = [a["action"] for a in await deps.store.run(deps.approvals.audit, draft_id)]
     assert audit == ["drafted", "refused", "edited", "approved", "posted"]
+    edits = [c for act in adapter.updated_activities for c in cards([act])]
+    assert len(edits) >= 2  # the edited draft, then the decided one
+    for card in edits:
+        assert_valid_card(card)
+
+
+def assert_cards_are_the_schema_version(activities) -> None:
+    found = cards(activities)
+    assert found and {c["version"] for c in found} == {SCHEMA_VERSION}
+    for card in found:
+        assert_valid_card(card)
+
+
+async def test_status_lists_open_incidents_with_their_thread(teams, alerts_body):
+    bot, adapter, deps = teams
+    group = await deps.store.run(deps.store.apply, parse_webhook(alerts_body))
+    await deps.store.run(deps.store.set_thread, group.group_key, PAGES, "1700")
+    (reply,) = await say(adapter, "@oncall status")
+    assert "1 open incident" in reply.text and "ErrorBudgetBurn" in reply.text and "1 of 1 firing" in reply.text
+
+
+async def test_reinvestigate_in_a_thread_answers_with_report_cards(teams, alerts_body):
+    """A fresh investigation (Prometheus down: the report names it) comes back as valid 1.5 cards."""
+    bot, adapter, deps = teams
+    group = await deps.store.run(deps.store.apply, parse_webhook(alerts_body))
+    await deps.store.run(deps.store.set_thread, group.group_key, PAGES, "1700")
+    replies = await say(adapter, "re-investigate", conversation=ConversationAccount(id=f"{PAGES};messageid=1700"))
+    assert replies[0].text.startswith("Re-investigated")
+    assert_cards_are_the_schema_version(replies)
+    assert "prometheus" in json.dumps(cards(replies)).lower()
+    assert len(deps.store.reports(group.group_key)) == 1
 
 
 async def test_thread_question_answers_from_the_report(teams, alerts_body):
