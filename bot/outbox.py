@@ -20,6 +20,8 @@ definite refusal (`ok: false`) clears the intent, so a retry starts fresh.
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -33,6 +35,11 @@ from bot.models import ChatStep
 
 STEP: ContextVar[str | None] = ContextVar("oncall_chat_step", default=None)
 Result = tuple[str, str]  # (channel, ts)
+
+
+def default_owner() -> str:
+    """Who holds an intent: this process on this host (a replica's workers and listeners)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @contextmanager

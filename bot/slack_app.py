@@ -22,13 +22,12 @@ from bot.chat_deps import ChatDeps
 from bot.chat_delivery import SlackDelivery
 from bot.chat_rate import ChannelLimiter
 from bot.commands import Reply, UsageError, available, parse
-from bot.outbox import Outbox, chat_step
+from bot.outbox import Outbox, chat_step, default_owner
 from bot.ownership import Owner
 from bot.render.approval_blocks import (
     APPROVE, DISCARD, EDIT, EDIT_VIEW, decided_message, draft_message, edit_modal, stakeholder_message,
 )
 from bot.render.blockkit import MAX_BLOCKS, report_messages, section
-from bot.worker import default_owner
 
 log = logging.getLogger(__name__)
 

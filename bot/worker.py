@@ -15,8 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import socket
 import time
 from contextlib import contextmanager
 from typing import Iterator
@@ -26,7 +24,7 @@ from bot import metrics
 from bot.chat import ChatSink
 from bot.logs import incident
 from bot.memory import trim
-from bot.outbox import chat_step
+from bot.outbox import chat_step, default_owner
 from bot.render.common import minutes_between
 from bot.rollup import Storm
 from bot.store import Claimed, Store
@@ -35,10 +33,6 @@ from reasoning import investigate
 from bot.sources import InvestigationSources
 
 log = logging.getLogger(__name__)
-
-
-def default_owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @contextmanager
