@@ -85,7 +85,7 @@ async def _reinvestigate(deps: ChatDeps, incident: Incident) -> Reply:
     if page is None:
         return Reply("This incident is no longer in the store.")
     s = deps.settings
-    from reasoning import investigate  # the HTTP process loads it when first asked
+    from reasoning.investigate import investigate  # the HTTP process loads it when first asked
 
     report = await investigate(page, deps.prometheus(), deadline=s.investigation_deadline,
                                slo_objective=s.slo_objective, slos=load_slos(s.policies_dir / "slo.yaml"))

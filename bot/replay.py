@@ -26,7 +26,8 @@ from adapters.prometheus import PrometheusClient
 from bot.settings import Settings
 from bot.webhook import parse_webhook
 from detectors.slo import load_slos
-from reasoning import Report, investigate
+from reasoning import Report
+from reasoning.investigate import investigate
 from reasoning.runbooks import RunbookIndex, runbook_dirs
 from sandbox.runner import Sandbox
 

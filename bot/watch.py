@@ -19,7 +19,8 @@ from bot.chat import ChatSink
 from bot.ownership import OwnershipMap
 from bot.store import GroupView
 from detectors import Finding, Severity
-from reasoning import Report, investigate
+from reasoning import Report
+from reasoning.investigate import investigate
 from reasoning.page import Page, PageAlert
 
 SWEEP_ALERT = "OncallSweep"

@@ -29,7 +29,7 @@ from bot.render.common import minutes_between
 from bot.rollup import Storm
 from bot.store import Claimed, Store
 from bot.webhook import parse_webhook
-from reasoning import investigate
+from reasoning.investigate import investigate
 from bot.sources import InvestigationSources
 
 log = logging.getLogger(__name__)

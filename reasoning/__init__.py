@@ -11,13 +11,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from reasoning.investigate import investigate
     from reasoning.page import Page, PageAlert
     from reasoning.report import Report
 
-_WHERE = {"investigate": "reasoning.investigate", "Page": "reasoning.page",
-          "PageAlert": "reasoning.page", "Report": "reasoning.report"}
-__all__ = ["Page", "PageAlert", "Report", "investigate"]
+# `investigate` is deliberately not re-exported: the function shares its
+# submodule's name, and once `reasoning.investigate` is imported anywhere the
+# package attribute becomes the module. Import it from `reasoning.investigate`.
+_WHERE = {"Page": "reasoning.page", "PageAlert": "reasoning.page",
+          "Report": "reasoning.report"}
+__all__ = ["Page", "PageAlert", "Report"]
 
 
 def __getattr__(name: str) -> Any:
