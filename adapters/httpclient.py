@@ -1,27 +1,22 @@
-"""The HTTP round trip under the Prometheus and Loki adapters, kept cheap in client CPU.
+"""The HTTP round trip under the Prometheus and Loki adapters: httpx, kept cheap in CPU.
 
 An investigation fans out a dozen or more queries at once from one event loop,
 so the client's CPU per request, not the network, sets how far the fan-out
-trails its slowest query. Measured against a real Prometheus (bench/fanout.py,
-issue 3), aiohttp costs 0.2-0.3 ms of CPU per request where httpx costs
-0.8-1.4 ms (its connection pool re-checks every idle connection on every
-request). Query strings are encoded once here, with the standard
-library, so what goes out is exactly what the envelope says ran.
-
-The session is made on first use inside the running loop (aiohttp sessions
-belong to one loop), and again if the client is later used from another loop.
+trails its slowest query (bench/fanout.py, issue 3). What is cheap here:
+query strings are encoded once, with the standard library, so what goes out
+is exactly what the envelope says ran; headers are built once per source; the
+pool keeps few idle connections, because httpx re-checks every idle
+connection on each request; answers come uncompressed unless the source asks
+for gzip (compressing cost Prometheus ~10 ms of CPU per fan-out here).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-import aiohttp
-from aiohttp.helpers import get_env_proxy_for_url
-from yarl import URL
+import httpx
 
 from adapters.envelope import Status
 from adapters.httpconf import HttpAuth
@@ -53,40 +48,23 @@ class FetchError(Exception):
 
 
 class HttpSource:
-    """One base URL reached through one pooled aiohttp session."""
+    """One base URL reached through one pooled httpx client."""
 
     def __init__(self, base_url: str, *, auth: HttpAuth | None = None, timeout: float = 10.0,
                  headers: Mapping[str, str] | None = None,
-                 session: aiohttp.ClientSession | None = None) -> None:
+                 client: httpx.AsyncClient | None = None, keepalive: int = 16) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self._auth = auth or HttpAuth()
-        self._headers = {**(headers or {}), **request_headers(self._auth)}
-        self._session = session
-        self._owned = session is None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._proxy: Any = None
-        self._proxy_auth: aiohttp.BasicAuth | None = None
+        auth = auth or HttpAuth()
+        self._owned = client is None
+        self._client = client or httpx.AsyncClient(
+            headers={**(headers or {}), **request_headers(auth)}, auth=auth.basic(),
+            verify=auth.verify(), timeout=timeout,
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=keepalive))
 
     async def aclose(self) -> None:
-        if self._owned and self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None
-
-    def _current(self) -> aiohttp.ClientSession:
-        loop = asyncio.get_running_loop()
-        if self._session is None or (self._owned and (self._session.closed
-                                                       or self._loop is not loop)):
-            connector = aiohttp.TCPConnector(ssl=self._auth.verify())
-            self._session = aiohttp.ClientSession(connector=connector, headers=self._headers)
-            self._loop = loop
-            # HTTP(S)_PROXY / NO_PROXY as httpx honoured them, looked up once: aiohttp's
-            # trust_env does it on every request, ~0.3 ms of CPU each.
-            try:
-                self._proxy, self._proxy_auth = get_env_proxy_for_url(URL(self.base_url))
-            except LookupError:
-                self._proxy, self._proxy_auth = None, None
-        return self._session
+        if self._owned:
+            await self._client.aclose()
 
     async def fetch(self, path: str, query: str = "", *, timeout: float | None = None,
                     post: bool = False) -> Reply:
@@ -94,33 +72,23 @@ class HttpSource:
         `query` comes urlencoded, so callers can also measure it and show it."""
         budget = timeout or self.timeout
         url = self.base_url + path
-        session = self._current()
-        options = {"timeout": aiohttp.ClientTimeout(total=budget), "proxy": self._proxy,
-                   "proxy_auth": self._proxy_auth}
         try:
             if post:
-                call = session.post(URL(url, encoded=True), data=query.encode(), headers=_FORM,
-                                    **options)
+                response = await self._client.post(url, content=query.encode(), headers=_FORM,
+                                                   timeout=budget)
             else:
-                call = session.get(URL(f"{url}?{query}" if query else url, encoded=True),
-                                   **options)
-            async with call as response:
-                return Reply(response.status, await response.read())
-        except asyncio.TimeoutError:
+                response = await self._client.get(f"{url}?{query}" if query else url,
+                                                  timeout=budget)
+            return Reply(response.status_code, response.content)
+        except httpx.TimeoutException:
             raise FetchError(Status.TIMEOUT, f"no answer within {budget:.3g}s") from None
-        except aiohttp.ClientConnectorError as exc:
-            # Named as before the switch from httpx, so reports read the same.
-            raise FetchError(Status.ERROR, f"ConnectError: {exc}") from None
-        except aiohttp.ClientError as exc:
+        except httpx.HTTPError as exc:
             raise FetchError(Status.ERROR, f"{type(exc).__name__}: {exc}") from None
 
 
 def request_headers(auth: HttpAuth) -> dict[str, str]:
-    """Static headers: basic auth as a header unless a bearer token already is one, and
-    uncompressed answers unless the source asks for compression."""
+    """Static headers: uncompressed answers unless the source asks for compression."""
     out = auth.all_headers()
     if not auth.compress:
         out.setdefault("Accept-Encoding", "identity")
-    if auth.username is not None and "Authorization" not in out:
-        out["Authorization"] = aiohttp.encode_basic_auth(auth.username, auth.password or "")
     return out

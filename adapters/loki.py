@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 from urllib.parse import urlencode
 
-import aiohttp
+import httpx
 
 from adapters import links
 from adapters.envelope import SourceResult, Status, TimeRange
@@ -54,13 +54,13 @@ class LokiClient:
         page_size: int = PAGE_SIZE,
         grafana_url: str | None = None,
         datasource_uid: str | None = None,
-        client: aiohttp.ClientSession | None = None,
+        client: httpx.AsyncClient | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.page_size = page_size
         self.grafana_url, self.datasource_uid = grafana_url, datasource_uid
-        self._http = HttpSource(self.base_url, auth=auth, timeout=timeout, session=client)
+        self._http = HttpSource(self.base_url, auth=auth, timeout=timeout, client=client)
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 from urllib.parse import urlencode
 
-import aiohttp
+import httpx
 
 from adapters import links
 from adapters.envelope import SourceResult, Status, TimeRange
@@ -52,14 +52,14 @@ class PrometheusClient:
         timeout: float = 10.0,
         headers: dict[str, str] | None = None,
         link_url: str | None = None,
-        client: aiohttp.ClientSession | None = None,
+        client: httpx.AsyncClient | None = None,
         auth: HttpAuth | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.link_url = (link_url or base_url).rstrip("/")
         self.timeout = timeout
         self._http = HttpSource(self.base_url, auth=auth, timeout=timeout, headers=headers,
-                                session=client)
+                                client=client)
 
     async def aclose(self) -> None:
         await self._http.aclose()
