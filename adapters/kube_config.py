@@ -9,10 +9,10 @@ account. Nothing here touches the global default configuration of the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from kubernetes import client as k8s
-from kubernetes import config as k8s_config
-from kubernetes.config.config_exception import ConfigException
+if TYPE_CHECKING:  # the client loads on first use: settings and the intake never need it
+    from kubernetes import client as k8s
 
 
 class KubeConfigError(RuntimeError):
@@ -37,6 +37,10 @@ def api_client(target: KubeTarget) -> tuple[k8s.ApiClient, str]:
     Raises KubeConfigError when neither a URL, a kubeconfig nor an in-cluster
     service account is available.
     """
+    from kubernetes import client as k8s
+    from kubernetes import config as k8s_config
+    from kubernetes.config.config_exception import ConfigException
+
     if target.url:
         cfg = _fresh()
         cfg.host = target.url.rstrip("/")
@@ -66,6 +70,8 @@ def api_client(target: KubeTarget) -> tuple[k8s.ApiClient, str]:
 
 def _fresh() -> k8s.Configuration:
     """No urllib3 retries: a dead API server must fail fast, within the investigation."""
+    from kubernetes import client as k8s
+
     cfg = k8s.Configuration()
     cfg.retries = 0
     return cfg

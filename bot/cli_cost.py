@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from bot.cli_workflows import (AT, FORMAT, NAMESPACE, SCENARIO, Format, emit, fail, md_checks,
                                md_table, print_sections, run, when)
-from reasoning.workflows.cost import CostResult, Totals
-from reasoning.workflows.cost import cost as cost_workflow
 from reasoning.workflows.cost_policy import DEFAULT_PATH, load_cost_policy
+
+if TYPE_CHECKING:  # the workflow loads when the command runs, not with every `oncall` command
+    from reasoning.workflows.cost import CostResult, Totals
 
 
 def cost(
@@ -25,6 +27,8 @@ def cost(
     fmt: Format = FORMAT,
 ) -> None:
     """Crash/backoff waste, missing limits, limit:request ratios, idle requests, monthly cost."""
+    from reasoning.workflows.cost import cost as cost_workflow
+
     moment = when(at, fmt)
     try:
         rules = load_cost_policy(policy)

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from bot.cli_workflows import (AT, FORMAT, NAMESPACE, SCENARIO, Format, emit, md_checks,
                                md_table, print_checks, print_evidence, print_sections, run,
                                when)
-from reasoning.workflows.health import HealthResult
-from reasoning.workflows.health import health as health_workflow
+
+if TYPE_CHECKING:  # the workflow loads when the command runs, not with every `oncall` command
+    from reasoning.workflows.health import HealthResult
 
 
 def health(namespace: str | None = NAMESPACE, at: str | None = AT,
            scenario: Path | None = SCENARIO, fmt: Format = FORMAT) -> None:
     """Pods not ready, restarts, event surges, nodes, short workloads, Pending pods, alerts."""
+    from reasoning.workflows.health import health as health_workflow
+
     moment = when(at, fmt)
     result = run(lambda src: health_workflow(namespace, sources=src, at=moment),
                  scenario=scenario, fmt=fmt, label="checking health", alertmanager=True)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from bot.cli_workflows import (AT, FORMAT, SCENARIO, Format, emit, md_checks, md_table,
                                print_evidence, print_sections, run, when)
-from reasoning.workflows.slo_prom import SloPromResult
-from reasoning.workflows.slo_prom import slo_prom as slo_prom_workflow
+
+if TYPE_CHECKING:  # the workflow loads when the command runs, not with every `oncall` command
+    from reasoning.workflows.slo_prom import SloPromResult
 
 STYLE = {"page": "bold red", "warning": "bold yellow", "ok": "bold green", "unknown": "bold"}
 
@@ -29,6 +31,8 @@ def slo_prom(
     fmt: Format = FORMAT,
 ) -> None:
     """Live error ratio, burn rate, budget spent in the window, multi-window burn verdict."""
+    from reasoning.workflows.slo_prom import slo_prom as slo_prom_workflow
+
     moment = when(at, fmt)
     result = run(lambda src: slo_prom_workflow(err, tot, window_minutes, slo_target, period,
                                                prometheus=src.prometheus, at=moment),

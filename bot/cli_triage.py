@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -11,10 +12,10 @@ from rich.console import Console
 from bot.cli_workflows import (AT, FORMAT, SCENARIO, Format, emit, fail, md_checks, md_table,
                                print_checks, print_sections, run, when)
 from bot.settings import Settings
-from reasoning.runbooks import RunbookIndex, runbook_dirs
-from reasoning.workflows.triage import TriageResult
-from reasoning.workflows.triage import triage as triage_workflow
-from reasoning.workflows.triage_logs import readable
+
+if TYPE_CHECKING:  # the workflow loads when the command runs, not with every `oncall` command
+    from reasoning.runbooks import RunbookIndex
+    from reasoning.workflows.triage import TriageResult
 
 
 def triage(
@@ -31,6 +32,8 @@ def triage(
     """Container states, last terminations, events, top log errors, runbooks, next checks."""
     if bool(pod) == bool(deployment):
         fail("give exactly one of --pod NAME or --deployment NAME", fmt, 2)
+    from reasoning.workflows.triage import triage as triage_workflow
+
     moment = when(at, fmt)
     settings = Settings()
     index = runbook_index(settings.runbooks_dirs or "", settings.runbooks_index_dir)
@@ -43,6 +46,8 @@ def triage(
 @lru_cache(maxsize=4)
 def runbook_index(dirs: str, index_dir: Path) -> RunbookIndex:
     """One index per process and configuration: loading the model takes seconds."""
+    from reasoning.runbooks import RunbookIndex, runbook_dirs
+
     return RunbookIndex(runbook_dirs(dirs), index_dir)
 
 
@@ -59,6 +64,8 @@ def _containers(r: TriageResult) -> list[list[object]]:
 
 
 def _sections(r: TriageResult) -> list[tuple[str, list[str], list[list[object]]]]:
+    from reasoning.workflows.triage_logs import readable
+
     return [s for s in [
         ("Containers", ["pod", "container", "state", "ready", "restarts", "last termination"],
          _containers(r)),

@@ -15,7 +15,7 @@ import sys
 from contextlib import asynccontextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel
@@ -23,14 +23,16 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from adapters.clusters import ClusterConfig
-from adapters.envelope import SourceResult
 from adapters.kube_config import KubeConfigError
 from bot.cli_canary import Format, parse_time
 from bot.cli_errors import print_traceback_if_debug
 from bot.settings import Settings
-from reasoning.workflows.checks import NextCheck
-from reasoning.workflows.sources import Sources, open_sources
+
+if TYPE_CHECKING:  # the workflows load when a command runs, not when `oncall serve` starts
+    from adapters.clusters import ClusterConfig
+    from adapters.envelope import SourceResult
+    from reasoning.workflows.checks import NextCheck
+    from reasoning.workflows.sources import Sources
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -64,6 +66,8 @@ async def cluster_for(scenario: Path | None, *, alertmanager: bool = False
 def run(workflow: Callable[[Sources], Awaitable[T]], *, scenario: Path | None, fmt: Format,
         label: str, alertmanager: bool = False) -> T:
     """Open the sources, run the workflow, map its failures to exit codes."""
+    from reasoning.workflows.sources import open_sources
+
     async def main() -> T:
         async with cluster_for(scenario, alertmanager=alertmanager) as cluster:
             async with open_sources(cluster, events_selector=Settings().loki_events_selector

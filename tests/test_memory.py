@@ -16,6 +16,7 @@ HEAVY = ("kubernetes", "numpy", "chromadb", "onnxruntime", "reasoning.investigat
 PROBE = """
 import asyncio, json, sys
 from aiohttp import web
+import bot.cli  # `oncall serve` starts from the CLI, which registers every command
 from bot.server import make_app
 from bot.settings import Settings
 
