@@ -9,10 +9,11 @@ is absent so investigations fail fast), then
    meanwhile: webhooks/s over the whole run;
 3. a storm: 1,000 alerts spread over --storm-seconds into one channel;
 4. waits for the queue to drain, then RSS after the storm (and the peak seen).
-Target: RSS under 300 MB. Printed per process (serve, its worker child) and summed.
+Target: RSS under 300 MB. Printed per process (serve, its worker child) and summed;
+with --worker-mode inline the worker runs in serve's event loop, one process.
 
     .venv/bin/python bench/intake_throughput.py [--webhooks 3000] [--storm-seconds 60]
-        [--stores sqlite,postgresql] [--no-commands]
+        [--stores sqlite,postgresql] [--no-commands] [--worker-mode process|inline]
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ async def queue_empty(database_url: str) -> bool:
 
 
 async def run(label: str, database_url: str, webhooks: int, storm_seconds: float,
-              commands: bool) -> None:
+              commands: bool, worker_mode: str) -> None:
     slack_app = make_slack_app("xoxb-bench", rate_limit=1.0)
     runner = web.AppRunner(slack_app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
@@ -141,7 +142,8 @@ async def run(label: str, database_url: str, webhooks: int, storm_seconds: float
            "ONCALL_SLACK_BOT_TOKEN": "xoxb-bench", "ONCALL_SLACK_CHANNEL": "#bench",
            "ONCALL_SLACK_API_URL": f"http://127.0.0.1:{slack_port}/api/",
            # as in a cluster: the worker holds a Kubernetes client (nothing answers)
-           "ONCALL_KUBE_API_URL": f"http://127.0.0.1:{free_port()}"}
+           "ONCALL_KUBE_API_URL": f"http://127.0.0.1:{free_port()}",
+           "ONCALL_WORKER_MODE": worker_mode}
     if commands:  # Slack can send /oncall here: the HTTP process loads the workflows
         env["ONCALL_SLACK_SIGNING_SECRET"] = "bench-signing-secret"
     server = subprocess.Popen([str(ROOT / ".venv/bin/oncall"), "serve", "--log-level", "ERROR"],
@@ -190,7 +192,8 @@ async def run(label: str, database_url: str, webhooks: int, storm_seconds: float
               f"= {http_mb + worker_mb:4.0f} MB RSS (PSS of both {pss:4.0f} MB; target < 300 MB)")
     print(f"{'':10s} peak RSS sum during the storm {peak:.0f} MB; queue "
           f"{'drained' if drained else 'NOT drained'}; Slack saw {len(recorder.messages)} "
-          f"messages, {len(recorder.limited)} 429s; /oncall commands {'on' if commands else 'off'}")
+          f"messages, {len(recorder.limited)} 429s; /oncall commands {'on' if commands else 'off'}; "
+          f"worker {worker_mode}")
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -198,11 +201,12 @@ async def main(args: argparse.Namespace) -> None:
     if "sqlite" in args.stores:
         with tempfile.TemporaryDirectory() as tmp:
             await run("SQLite", f"sqlite:///{tmp}/bench.db", args.webhooks, args.storm_seconds,
-                      args.commands)
+                      args.commands, args.worker_mode)
     pg = pg_database() if "postgresql" in args.stores else None
     if pg:
         try:
-            await run("PostgreSQL", pg[1], args.webhooks, args.storm_seconds, args.commands)
+            await run("PostgreSQL", pg[1], args.webhooks, args.storm_seconds, args.commands,
+                      args.worker_mode)
         finally:
             drop_pg(pg[0])
 
@@ -214,4 +218,6 @@ if __name__ == "__main__":
     parser.add_argument("--stores", default="sqlite,postgresql")
     parser.add_argument("--commands", action=argparse.BooleanOptionalAction, default=True,
                         help="Slack /oncall commands on (signing secret set), as deployed")
+    parser.add_argument("--worker-mode", choices=("process", "inline"), default="process",
+                        help="ONCALL_WORKER_MODE: the worker in a child process or in serve's loop")
     asyncio.run(main(parser.parse_args()))
