@@ -63,17 +63,18 @@ class QueueOps:
         """
         now = time.time()
         rows: dict[str, dict[str, Any]] = {}
-        for hook, body in items:
-            rows.setdefault(hook.digest(), dict(
-                digest=hook.digest(), group_key=hook.groupKey, received_at=now,
+        digests = [hook.digest() for hook, _ in items]
+        for digest, (hook, body) in zip(digests, items):
+            rows.setdefault(digest, dict(
+                digest=digest, group_key=hook.groupKey, received_at=now,
                 body=body.decode("utf-8"), state="pending", attempts=0, steps="", kind="webhook"))
         stmt = (self._insert()(N).on_conflict_do_nothing(index_elements=["digest"])
                 .returning(N.id, N.digest))  # one cached statement
         with self.engine.begin() as conn:
             inserted = {digest: id_ for id_, digest in conn.execute(stmt, list(rows.values()))}
         out: list[tuple[int | None, bool]] = []
-        for hook, _ in items:
-            new_id = inserted.pop(hook.digest(), None)  # a digest twice in one batch: first wins
+        for digest in digests:
+            new_id = inserted.pop(digest, None)  # a digest twice in one batch: first wins
             out.append((new_id, new_id is None))
         return out
 

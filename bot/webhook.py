@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
@@ -102,6 +103,12 @@ def _storable(data: dict) -> dict:
     return data
 
 
+# Only these JSON escapes can put a NUL or an unpaired surrogate into a decoded
+# string (strict JSON has no raw control characters, and UTF-8 has no surrogates),
+# so a body without them skips the walk: it is on every acknowledgement's path.
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+
+
 def parse_webhook(body: bytes) -> Webhook:
     try:
         data = json.loads(body.decode("utf-8"))
@@ -113,7 +120,8 @@ def parse_webhook(body: bytes) -> Webhook:
         raise BadWebhook(f"body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise BadWebhook("body must be a JSON object")
-    data = _storable(data)
+    if _UNSTORABLE_ESCAPE.search(body):
+        data = _storable(data)
     try:
         return Webhook.model_validate(data)
     except ValidationError as exc:

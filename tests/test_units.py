@@ -99,3 +99,20 @@ def test_settings_defaults():
     s = Settings(_env_file=None)
     assert s.port == 8080 and s.database_url.startswith("sqlite")
     assert s.slack_api_url == "https://slack.com/api/"
+
+
+@pytest.mark.parametrize("escape", ["\\u0000", "\\ud800", "\\uDFFF"])
+def test_unstorable_escapes_become_replacement_characters_in_keys_and_values(escape):
+    from bot.webhook import parse_webhook
+
+    alert = ('{"status":"firing","labels":{"alertname":"A","k%s":"v%s"},"startsAt":'
+             '"2026-11-26T10:00:00Z","endsAt":"0001-01-01T00:00:00Z","fingerprint":"f1"}'
+             % (escape, escape))
+    body = ('{"version":"4","groupKey":"g","status":"firing","receiver":"r","groupLabels":{},'
+            '"commonLabels":{},"commonAnnotations":{"summary":"x%s"},"externalURL":"",'
+            '"alerts":[%s]}' % (escape, alert)).encode()
+    hook = parse_webhook(body)
+    assert hook.alerts[0].labels == {"alertname": "A", "k\ufffd": "v\ufffd"}
+    assert hook.commonAnnotations["summary"] == "x\ufffd"
+    assert parse_webhook(body.replace(escape.encode(), b"\\u00e9")).commonAnnotations[
+        "summary"] == "x\u00e9"  # other escapes decode as they are
