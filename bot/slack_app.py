@@ -58,7 +58,10 @@ async def post_reply(client: AsyncWebClient, channel: str, user: str, reply: Rep
         await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **msg)
 
 
-DRAIN_TIMEOUT = 10.0  # seconds a stopping server gives answers still being posted
+# Seconds a stopping server gives answers still being worked on: 50 queued
+# commands took ~11 s on a slow 2-core machine (bench/slash_ack.py), and the
+# pod's default 30 s grace must still cover closing the rest.
+DRAIN_TIMEOUT = 20.0
 
 
 def register(app: AsyncApp, deps: ChatDeps) -> Callable[[], Awaitable[None]]:
@@ -77,7 +80,10 @@ def register(app: AsyncApp, deps: ChatDeps) -> Callable[[], Awaitable[None]]:
 
     async def drain() -> None:
         if tasks:
-            await asyncio.wait(set(tasks), timeout=DRAIN_TIMEOUT)
+            _, pending = await asyncio.wait(set(tasks), timeout=DRAIN_TIMEOUT)
+            if pending:
+                log.warning("stopping with %d acknowledged command(s) unanswered after %.0f s",
+                            len(pending), DRAIN_TIMEOUT)
 
     def later(coro) -> None:
         task = asyncio.get_running_loop().create_task(coro)
