@@ -46,8 +46,6 @@ def attach_chat(app: web.Application, settings: Settings, store: Store, slack: A
         app.cleanup_ctx.append(drain_answers)
         if settings.slack_app_token is not None:
             app.cleanup_ctx.append(socket_mode_lifecycle(slack, settings))
-    if settings.slack_signing_secret is None:
-        app.middlewares.append(_refuse_unsigned_slack)
     _attach_teams(app, settings, deps)
 
 
@@ -60,15 +58,6 @@ def _warm_workflows() -> None:
             find_workflow(name)
         except Exception:  # not there yet, or broken: the command says so when asked
             pass
-
-
-@web.middleware
-async def _refuse_unsigned_slack(request: web.Request, handler):
-    """Without a signing secret nothing proves a request came from Slack: refuse it."""
-    if request.path == "/slack/events":
-        return web.json_response({"error": "set ONCALL_SLACK_SIGNING_SECRET to accept Slack requests "
-                                           "(or use Socket Mode with ONCALL_SLACK_APP_TOKEN)"}, status=503)
-    return await handler(request)
 
 
 def _attach_teams(app: web.Application, settings: Settings, deps: ChatDeps) -> None:

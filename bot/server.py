@@ -74,6 +74,11 @@ async def slack_events(request: web.Request) -> web.Response:
     app = request.app.get(SLACK)
     if app is None:
         return web.json_response({"error": "Slack is not configured on this server"}, status=503)
+    if request.app[SETTINGS].slack_signing_secret is None:
+        # Nothing proves the request came from Slack: refuse it. (A check here, not a
+        # middleware, so every other request skips aiohttp's middleware chain.)
+        return web.json_response({"error": "set ONCALL_SLACK_SIGNING_SECRET to accept Slack requests "
+                                           "(or use Socket Mode with ONCALL_SLACK_APP_TOKEN)"}, status=503)
     return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
 
 

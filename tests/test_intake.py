@@ -91,3 +91,14 @@ async def test_slack_events_without_slack_is_503(bot):
     async with httpx.AsyncClient() as client:
         resp = await client.post(bot.url + "/slack/events", content=b"token=x")
     assert resp.status_code == 503
+
+
+async def test_slack_events_without_a_signing_secret_are_refused_and_webhooks_still_served(
+        start_bot, alerts_body):
+    bot = await start_bot(run_worker=False, slack_bot_token="xoxb-no-secret")  # Socket Mode only
+    async with httpx.AsyncClient() as client:
+        resp = await client.post(bot.url + "/slack/events", content=b"command=%2Foncall&text=help")
+        hook = await client.post(bot.url + "/alertmanager", content=alerts_body,
+                                 headers={"Content-Type": "application/json"})
+    assert resp.status_code == 503 and "ONCALL_SLACK_SIGNING_SECRET" in resp.json()["error"]
+    assert hook.status_code == 200 and hook.json()["status"] == "accepted"
