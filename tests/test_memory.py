@@ -12,7 +12,8 @@ import pytest
 
 from bot.memory import limit_arenas
 
-HEAVY = ("kubernetes", "numpy", "chromadb", "onnxruntime", "reasoning.investigate", "adapters.kube")
+HEAVY = ("kubernetes", "numpy", "chromadb", "onnxruntime", "reasoning.investigate", "adapters.kube",
+         "botbuilder.core", "scipy")
 PROBE = """
 import asyncio, json, sys
 from aiohttp import web
@@ -44,7 +45,15 @@ def test_intake_process_leaves_the_investigation_stack_unloaded(tmp_path):
 
 
 def test_commands_that_can_arrive_load_their_workflows_before_serving(tmp_path):
-    assert {"kubernetes", "adapters.kube"} <= set(loaded(tmp_path, slack_signing_secret="s3cret"))
+    heavy = set(loaded(tmp_path, slack_signing_secret="s3cret"))
+    assert {"kubernetes", "adapters.kube"} <= heavy
+    # Teams' SDK only where Teams is configured; scipy only when a canary is gated
+    assert not heavy & {"botbuilder.core", "scipy"}
+
+
+def test_teams_loads_its_sdk_when_configured(tmp_path):
+    assert "botbuilder.core" in loaded(tmp_path, teams_app_id="00000000-0000-0000-0000-000000000001",
+                                       teams_app_password="p")
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc malloc only")

@@ -7,12 +7,15 @@ Teams is off and the route answers 503 rather than accepting anonymous calls.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiohttp import web
-from botbuilder.core import Bot
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
 from bot.settings import Settings
+
+if TYPE_CHECKING:  # botbuilder loads only where Teams is configured (~45 MB otherwise idle)
+    from botbuilder.core import Bot
+    from botbuilder.integration.aiohttp import CloudAdapter
 
 
 @dataclass
@@ -37,6 +40,8 @@ def make_adapter(settings: Settings) -> CloudAdapter | None:
     config = bot_config(settings)
     if config is None:
         return None
+    from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+
     return CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
 
 
