@@ -7,13 +7,20 @@ is absent so investigations fail fast), then
 2. sustained intake: distinct webhooks (each a new group) posted by 50
    concurrent clients as fast as they are acknowledged, the worker busy
    meanwhile: webhooks/s over the whole run;
-3. a storm: 1,000 alerts spread over --storm-seconds into one channel;
+3. a storm: 1,000 alerts (--storm) spread over --storm-seconds into one channel;
 4. waits for the queue to drain, then RSS after the storm (and the peak seen).
-Target: RSS under 300 MB. Printed per process (serve, its worker child) and summed;
-with --worker-mode inline the worker runs in serve's event loop, one process.
+Target: RSS under 300 MB. With the worker in serve's event loop (the default) that
+is one process; with --worker-mode process it is printed per process (serve, its
+worker child) and summed.
 
-    .venv/bin/python bench/intake_throughput.py [--webhooks 3000] [--storm-seconds 60]
-        [--stores sqlite,postgresql] [--no-commands] [--worker-mode process|inline]
+By default Prometheus is absent, so investigations fail fast. With --scenario DIR
+every webhook carries the scenario's page and the worker investigates it against
+the scenario's metrics in a real Prometheus (use smaller --webhooks and --storm:
+each group is a real investigation).
+
+    .venv/bin/python bench/intake_throughput.py [--webhooks 3000] [--storm 1000]
+        [--storm-seconds 60] [--stores sqlite,postgresql] [--no-commands]
+        [--worker-mode inline|process] [--scenario DIR]
 """
 
 from __future__ import annotations
@@ -37,21 +44,27 @@ sys.path.insert(0, str(ROOT))
 from aiohttp import web  # noqa: E402
 
 from sandbox.procs import free_port  # noqa: E402
+from sandbox.runner import Sandbox  # noqa: E402
 from sandbox.slack import RECORDER, make_slack_app  # noqa: E402
 
 PG_SERVER = os.environ.get("ONCALL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
+PAGE = {"labels": {"alertname": "Bench", "namespace": "bench", "severity": "warning"},
+        "annotations": {"summary": "benchmark alert"}}
+
+
 def body(i: int, tag: str) -> bytes:
+    labels = {**PAGE["labels"], "n": f"{tag}{i}"}
     return json.dumps({
         "version": "4", "receiver": "oncall-copilot", "status": "firing", "truncatedAlerts": 0,
-        "groupKey": f'{{}}:{{alertname="Bench", n="{tag}{i}"}}', "externalURL": "http://127.0.0.1:9093",
-        "groupLabels": {"alertname": "Bench", "n": f"{tag}{i}"},
-        "commonLabels": {"alertname": "Bench", "namespace": "bench", "severity": "warning"},
-        "commonAnnotations": {"summary": "benchmark alert"},
-        "alerts": [{"status": "firing", "labels": {"alertname": "Bench", "n": f"{tag}{i}"},
-                    "annotations": {}, "startsAt": "2026-11-26T10:00:00Z",
-                    "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "", "fingerprint": f"{i:016x}"}],
+        "groupKey": f'{{}}:{{alertname="{labels["alertname"]}", n="{tag}{i}"}}',
+        "externalURL": "http://127.0.0.1:9093",
+        "groupLabels": {"alertname": labels["alertname"], "n": f"{tag}{i}"},
+        "commonLabels": labels, "commonAnnotations": PAGE["annotations"],
+        "alerts": [{"status": "firing", "labels": labels, "annotations": PAGE["annotations"],
+                    "startsAt": "2026-11-26T10:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
+                    "generatorURL": "", "fingerprint": f"{i:016x}"}],
     }).encode()
 
 
@@ -130,15 +143,16 @@ async def queue_empty(database_url: str) -> bool:
     return set(data["queue"]) <= {"done", "dead"} and data["rollup_waiting"] == 0
 
 
-async def run(label: str, database_url: str, webhooks: int, storm_seconds: float,
-              commands: bool, worker_mode: str) -> None:
+async def run(label: str, database_url: str, args: argparse.Namespace, prometheus_url: str) -> None:
+    webhooks, storm_seconds, commands, worker_mode = (args.webhooks, args.storm_seconds,
+                                                      args.commands, args.worker_mode)
     slack_app = make_slack_app("xoxb-bench", rate_limit=1.0)
     runner = web.AppRunner(slack_app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     slack_port, port = free_port(), free_port()
     await web.TCPSite(runner, "127.0.0.1", slack_port).start()
     env = {**os.environ, "ONCALL_DATABASE_URL": database_url, "ONCALL_PORT": str(port),
-           "ONCALL_HOST": "127.0.0.1", "ONCALL_PROMETHEUS_URL": f"http://127.0.0.1:{free_port()}",
+           "ONCALL_HOST": "127.0.0.1", "ONCALL_PROMETHEUS_URL": prometheus_url,
            "ONCALL_SLACK_BOT_TOKEN": "xoxb-bench", "ONCALL_SLACK_CHANNEL": "#bench",
            "ONCALL_SLACK_API_URL": f"http://127.0.0.1:{slack_port}/api/",
            # as in a cluster: the worker holds a Kubernetes client (nothing answers)
@@ -168,7 +182,7 @@ async def run(label: str, database_url: str, webhooks: int, storm_seconds: float
             rate = webhooks / (time.perf_counter() - t0)
 
             storm = asyncio.create_task(post_many(
-                http, url + "/alertmanager", [body(i, "storm") for i in range(1000)], 50,
+                http, url + "/alertmanager", [body(i, "storm") for i in range(args.storm)], 50,
                 spread=storm_seconds))
             while not storm.done():
                 peak = max(peak, sum(memory(server)[:2]))
@@ -198,15 +212,24 @@ async def run(label: str, database_url: str, webhooks: int, storm_seconds: float
 
 async def main(args: argparse.Namespace) -> None:
     print(f"oncall serve on {os.cpu_count()} cores")
+    if args.scenario is None:
+        await each_store(args, f"http://127.0.0.1:{free_port()}")
+        return
+    page = json.loads((args.scenario / "alerts.json").read_text())["alerts"][0]
+    PAGE.update(labels=page["labels"], annotations=page.get("annotations", {}))
+    async with Sandbox(args.scenario, alerting=False, slack=False) as sandbox:
+        print(f"investigating {args.scenario.name}'s page against its data in a real Prometheus")
+        await each_store(args, sandbox.urls["prometheus"])
+
+
+async def each_store(args: argparse.Namespace, prometheus_url: str) -> None:
     if "sqlite" in args.stores:
         with tempfile.TemporaryDirectory() as tmp:
-            await run("SQLite", f"sqlite:///{tmp}/bench.db", args.webhooks, args.storm_seconds,
-                      args.commands, args.worker_mode)
+            await run("SQLite", f"sqlite:///{tmp}/bench.db", args, prometheus_url)
     pg = pg_database() if "postgresql" in args.stores else None
     if pg:
         try:
-            await run("PostgreSQL", pg[1], args.webhooks, args.storm_seconds, args.commands,
-                      args.worker_mode)
+            await run("PostgreSQL", pg[1], args, prometheus_url)
         finally:
             drop_pg(pg[0])
 
@@ -215,9 +238,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--webhooks", type=int, default=3000)
     parser.add_argument("--storm-seconds", type=float, default=60.0)
+    parser.add_argument("--storm", type=int, default=1000, help="alerts in the storm")
+    parser.add_argument("--scenario", type=Path, default=None,
+                        help="investigate this scenario's page against its data (real Prometheus)")
     parser.add_argument("--stores", default="sqlite,postgresql")
     parser.add_argument("--commands", action=argparse.BooleanOptionalAction, default=True,
                         help="Slack /oncall commands on (signing secret set), as deployed")
-    parser.add_argument("--worker-mode", choices=("process", "inline"), default="process",
+    parser.add_argument("--worker-mode", choices=("inline", "process"), default="inline",
                         help="ONCALL_WORKER_MODE: the worker in a child process or in serve's loop")
     asyncio.run(main(parser.parse_args()))

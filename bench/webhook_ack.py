@@ -4,7 +4,14 @@ Starts the real server as a subprocess (SQLite store in a temp dir, worker on),
 posts distinct valid Alertmanager webhooks in waves of 50 concurrent requests
 and prints p50/p99 of the time to the 200. Target: p99 under 50 ms.
 
-    .venv/bin/python bench/webhook_ack.py [--waves 20]
+By default Prometheus is absent, so each investigation fails fast: that
+measures intake beside a worker that mostly posts. With --scenario DIR the
+scenario's metrics are backfilled into a real Prometheus and every webhook
+carries the scenario's page (100 groups of it), so the worker investigates
+real data (PromQL, detectors, reports) while the acks are measured. Set
+ONCALL_WORKER_MODE=inline or process to compare the two.
+
+    .venv/bin/python bench/webhook_ack.py [--waves 20] [--scenario DIR]
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from aiohttp import web  # noqa: E402
 
 from sandbox.procs import free_port  # noqa: E402
+from sandbox.runner import Sandbox  # noqa: E402
 from sandbox.slack import RECORDER, make_slack_app  # noqa: E402
 
 TEMPLATE = {
@@ -48,6 +56,15 @@ def body(i: int) -> bytes:
     data["groupKey"] = f'{{}}:{{alertname="BenchAlert", n="{i % 100}"}}'
     data["alerts"][0]["fingerprint"] = f"{i:016x}"
     return json.dumps(data).encode()
+
+
+def use_scenario_page(scenario: Path) -> None:
+    """Post the scenario's own page (its first alert) instead of the synthetic one."""
+    page = json.loads((scenario / "alerts.json").read_text())
+    alert = page["alerts"][0]
+    TEMPLATE.update(groupLabels=page.get("groupLabels", {}), commonLabels=alert["labels"],
+                    commonAnnotations=alert.get("annotations", {}),
+                    alerts=[{**alert, "startsAt": "2026-11-26T10:00:00Z"}])
 
 
 def cpu_seconds(pid: int) -> float:
@@ -78,15 +95,23 @@ async def slack_standin() -> tuple[web.AppRunner, str, web.Application]:
     return runner, f"http://127.0.0.1:{port}/api/", app
 
 
-async def main(waves: int, concurrency: int) -> None:
+async def main(waves: int, concurrency: int, scenario: Path | None) -> None:
+    if scenario is None:
+        await measure(waves, concurrency, f"http://127.0.0.1:{free_port()}")
+        return
+    use_scenario_page(scenario)
+    async with Sandbox(scenario, alerting=False, slack=False) as sandbox:
+        await measure(waves, concurrency, sandbox.urls["prometheus"])
+
+
+async def measure(waves: int, concurrency: int, prometheus_url: str) -> None:
     port = free_port()
     slack_runner, slack_url, slack_app = await slack_standin()
     with tempfile.TemporaryDirectory() as tmp:
         # The worker runs as in production: it threads every page in Slack (a
-        # loopback stand-in) while intake is measured; Prometheus is absent, so
-        # each investigation fails fast and reports it.
+        # loopback stand-in) while intake is measured.
         env = {**os.environ, "ONCALL_DATABASE_URL": f"sqlite:///{tmp}/bench.db", "ONCALL_PORT": str(port),
-               "ONCALL_HOST": "127.0.0.1", "ONCALL_PROMETHEUS_URL": f"http://127.0.0.1:{free_port()}",
+               "ONCALL_HOST": "127.0.0.1", "ONCALL_PROMETHEUS_URL": prometheus_url,
                "ONCALL_SLACK_BOT_TOKEN": "xoxb-bench", "ONCALL_SLACK_API_URL": slack_url}
         server = subprocess.Popen([str(ROOT / ".venv/bin/oncall"), "serve", "--log-level", "WARNING"],
                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -134,5 +159,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--waves", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--scenario", type=Path, default=None,
+                        help="investigate this scenario's page against its data in a real Prometheus")
     args = parser.parse_args()
-    asyncio.run(main(args.waves, args.concurrency))
+    asyncio.run(main(args.waves, args.concurrency, args.scenario))
