@@ -157,6 +157,10 @@ def serve(settings: Settings) -> None:
             await asyncio.to_thread(child.stop)
 
         app.cleanup_ctx.append(supervise)
+    if settings.worker_mode == "inline" and settings.runbooks_enabled:
+        from reasoning.runbooks import RunbookIndex
+
+        RunbookIndex.preload()
     # Everything imported so far lives as long as the process: move it out of the
     # collector's sight, or each full collection walks the SDKs' objects and
     # stalls every in-flight acknowledgement (~150 ms here, measured with

@@ -76,8 +76,9 @@ class Settings(BaseSettings):
     port: int = Field(8080, description="HTTP port of `oncall serve`")
     host: str = Field("0.0.0.0", description="HTTP bind address of `oncall serve`")
 
-    worker_mode: Literal["process", "inline", "off"] = Field(
-        "process", description="worker beside the HTTP process, in its event loop, or not at all")
+    worker_mode: Literal["inline", "process", "off"] = Field(
+        "inline", description="worker in the HTTP process's event loop, in a child process "
+        "beside it, or not at all")
     worker_poll: float = Field(0.25, gt=0, description="seconds between looks for work when not woken")
     worker_concurrency: int = Field(4, ge=1, description="alert groups investigated at once")
     worker_lease: float = Field(30.0, gt=0, description="seconds a claimed notification stays "

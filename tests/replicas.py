@@ -48,14 +48,15 @@ class Replica:
                 await asyncio.sleep(0.1)
         raise TimeoutError(f"{self.name} not ready: {self.log()}")
 
-    def worker_pid(self) -> int | None:
+    def worker_pid(self) -> int:
+        """The process that claims work: the worker child (worker_mode=process) or serve itself."""
         out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(self.proc.pid)],
                              capture_output=True, text=True).stdout
         for line in out.strip().splitlines():
             pid, args = line.split(None, 1)
             if "multiprocessing.spawn" in args:
                 return int(pid)
-        return None
+        return self.proc.pid
 
     def kill(self) -> None:
         """kill -9 the whole replica (HTTP process and worker), like a node dying."""

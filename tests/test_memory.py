@@ -59,3 +59,33 @@ def test_teams_loads_its_sdk_when_configured(tmp_path):
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc malloc only")
 def test_arena_cap_applies_on_glibc():
     assert limit_arenas(2) is True
+
+
+SERVE_PROBE = """
+import gc, json, sys
+from aiohttp import web
+from bot import server
+from bot.settings import Settings
+
+def listen(app, **kw):  # where `oncall serve` would open its port
+    print(json.dumps({"loaded": sorted(m for m in ("chromadb", "onnxruntime") if m in sys.modules),
+                      "frozen": gc.get_freeze_count()}))
+
+web.run_app = listen
+server.serve(Settings(_env_file=None, **json.loads(sys.argv[1])))
+"""
+
+
+@pytest.mark.parametrize("mode, runbooks, expected", [
+    ("inline", True, ["chromadb", "onnxruntime"]),
+    ("inline", False, []),
+    ("process", True, []),  # the worker child loads them, not the HTTP process
+])
+def test_inline_worker_loads_the_runbook_search_before_listening(tmp_path, mode, runbooks, expected):
+    values = {"database_url": f"sqlite:///{tmp_path}/serve.db", "worker_mode": mode,
+              "runbooks_enabled": runbooks, "prometheus_url": "http://127.0.0.1:9"}
+    out = subprocess.run([sys.executable, "-c", SERVE_PROBE, json.dumps(values)], check=True,
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path).stdout
+    seen = json.loads(out.strip().splitlines()[-1])
+    assert seen["loaded"] == expected
+    assert seen["frozen"] > 0  # and frozen out of the collector's sight with the rest

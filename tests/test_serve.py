@@ -48,7 +48,7 @@ def test_serve_runs_the_worker_beside_intake_and_restarts_it(tmp_path, alerts_bo
     port, db = free_port(), tmp_path / "serve.db"
     env = {**os.environ, "ONCALL_PORT": str(port), "ONCALL_HOST": "127.0.0.1",
            "ONCALL_DATABASE_URL": f"sqlite:///{db}", "ONCALL_PROMETHEUS_URL": "http://127.0.0.1:9",
-           "ONCALL_WORKER_POLL": "0.1"}
+           "ONCALL_WORKER_POLL": "0.1", "ONCALL_WORKER_MODE": "process"}
     env.pop("ONCALL_SLACK_BOT_TOKEN", None)
     log = (tmp_path / "serve.log").open("w")
     server = subprocess.Popen(ONCALL + ["serve", "--log-level", "WARNING"], cwd=tmp_path, env=env,

@@ -75,6 +75,19 @@ class RunbookIndex:
         self._fingerprint = ""
         self._lock = threading.Lock()
 
+    @staticmethod
+    def preload() -> None:
+        """Import chromadb and the model runtime now rather than on first use.
+
+        The imports hold the GIL for about a second; a server with the worker in its
+        event loop calls this before it listens, so no acknowledgement waits on them.
+        """
+        import chromadb  # noqa: F401
+        import onnxruntime  # noqa: F401
+        import tokenizers  # noqa: F401
+
+        from reasoning.runbooks import chroma_ef  # noqa: F401
+
     @property
     def runbooks(self) -> list[Runbook]:
         self.ensure()
