@@ -88,7 +88,7 @@ async def main(args: argparse.Namespace) -> int:
     env = {**os.environ, "ONCALL_PORT": str(port), "ONCALL_HOST": "127.0.0.1",
            "ONCALL_DATABASE_URL": f"sqlite:///{tmp}/bench.db", "ONCALL_SLACK_BOT_TOKEN": TOKEN,
            "ONCALL_SLACK_SIGNING_SECRET": SECRET, "ONCALL_SLACK_API_URL": api,
-           "ONCALL_PROMETHEUS_URL": "http://127.0.0.1:9", "ONCALL_WORKER_MODE": "off"}
+           "ONCALL_PROMETHEUS_URL": "http://127.0.0.1:9"}  # worker as deployed (inline)
     server = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--log-level", "ERROR"],
                               cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}/slack/events"

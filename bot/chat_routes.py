@@ -4,6 +4,7 @@ touching intake."""
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from aiohttp import web
@@ -28,6 +29,7 @@ def attach_chat(app: web.Application, settings: Settings, store: Store, slack: A
     async def close_deps(_: web.Application):
         if commands or TEAMS_BOT in app:
             _warm_workflows()
+            gc.freeze()  # like serve's own imports: out of the collector's sight (bot/server.py)
         yield
         await deps.aclose()
 
