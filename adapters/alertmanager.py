@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from adapters.envelope import SourceResult, Status
+from adapters.httpclient import FetchError, HttpSource
 from adapters.httpconf import HttpAuth
 
 
@@ -21,12 +22,11 @@ class AlertmanagerClient:
 
     def __init__(self, base_url: str, *, timeout: float = 10.0, auth: HttpAuth | None = None,
                  client: httpx.AsyncClient | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self._client = client or (auth or HttpAuth()).client(timeout)
+        self._http = HttpSource(base_url, auth=auth, timeout=timeout, client=client)
+        self.base_url, self.timeout = self._http.base_url, timeout
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._http.aclose()
 
     async def __aenter__(self) -> "AlertmanagerClient":
         return self
@@ -39,32 +39,28 @@ class AlertmanagerClient:
         """Alerts (data: list of v2 alert objects); by default only unsilenced firing ones."""
         params = {"active": _flag(active), "silenced": _flag(silenced),
                   "inhibited": _flag(inhibited), "unprocessed": "false"}
-        query = "GET /api/v2/alerts?" + "&".join(f"{k}={v}" for k, v in params.items())
-        result = SourceResult(source="alertmanager", status=Status.OK, query=query,
-                              link=f"{self.base_url}/#/alerts")
+        encoded = "&".join(f"{k}={v}" for k, v in params.items())
+        result = SourceResult(source="alertmanager", status=Status.OK,
+                              query=f"GET /api/v2/alerts?{encoded}", link=f"{self.base_url}/#/alerts")
         started = time.perf_counter()
         try:
-            response = await self._client.get(f"{self.base_url}/api/v2/alerts", params=params,
-                                               timeout=timeout or self.timeout)
-            if response.status_code in (401, 403):
-                result.status, result.error = Status.FORBIDDEN, f"HTTP {response.status_code}"
-            elif response.status_code >= 400:
-                result.status = Status.ERROR
-                result.error = f"HTTP {response.status_code}: {response.text[:200]}"
+            reply = await self._http.fetch("/api/v2/alerts", encoded, timeout=timeout)
+            if reply.code in (401, 403):
+                result.status, result.error = Status.FORBIDDEN, f"HTTP {reply.code}"
+            elif reply.code >= 400:
+                result.status, result.error = Status.ERROR, f"HTTP {reply.code}: {reply.text()[:200]}"
             else:
-                result.data = _alerts(response)
+                result.data = _alerts(reply.json())
                 result.status = Status.OK if result.data else Status.EMPTY
-        except httpx.TimeoutException:
-            result.status = Status.TIMEOUT
-            result.error = f"no answer within {timeout or self.timeout:g}s"
-        except (httpx.HTTPError, ValueError) as exc:
+        except FetchError as exc:
+            result.status, result.error = exc.status, exc.message
+        except ValueError as exc:
             result.status, result.error = Status.ERROR, f"{type(exc).__name__}: {exc}"
         result.elapsed_ms = (time.perf_counter() - started) * 1000
         return result
 
 
-def _alerts(response: httpx.Response) -> list[dict[str, Any]]:
-    body = response.json()
+def _alerts(body: Any) -> list[dict[str, Any]]:
     if not isinstance(body, list):
         raise ValueError("unexpected body: not a list of alerts")
     return [a for a in body if isinstance(a, dict)]

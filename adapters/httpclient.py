@@ -5,9 +5,9 @@ so the client's CPU per request, not the network, sets how far the fan-out
 trails its slowest query (bench/fanout.py, issue 3). What is cheap here:
 query strings are encoded once, with the standard library, so what goes out
 is exactly what the envelope says ran; the client (`HttpAuth.client`, shared
-with the Alertmanager adapter) is built once per source, keeps few idle
-connections and asks for uncompressed answers unless the source sets
-`compress` (compressing cost Prometheus ~10 ms of CPU per fan-out here).
+with the Alertmanager adapter) is built once per source, runs httpx over
+aiohttp's connection pool, and asks for uncompressed answers unless the source
+sets `compress` (compressing cost Prometheus ~10 ms of CPU per fan-out here).
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ class HttpSource:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self._owned = client is None
-        self._client = client or (auth or HttpAuth()).client(timeout, dict(headers or {}))
+        self._client = client or (auth or HttpAuth()).client(self.base_url, timeout,
+                                                                  dict(headers or {}))
 
     async def aclose(self) -> None:
         if self._owned:
@@ -76,8 +77,16 @@ class HttpSource:
                 response = await self._client.get(f"{url}?{query}" if query else url,
                                                   timeout=budget)
             return Reply(response.status_code, response.content)
-        except httpx.TimeoutException:
+        except httpx.TimeoutException as exc:
+            if _refused(exc):
+                raise FetchError(Status.ERROR, f"ConnectError: {exc}") from None
             raise FetchError(Status.TIMEOUT, f"no answer within {budget:.3g}s") from None
         except httpx.HTTPError as exc:
             raise FetchError(Status.ERROR, f"{type(exc).__name__}: {exc}") from None
 
+
+def _refused(exc: httpx.TimeoutException) -> bool:
+    """A refused or unreachable connection that the aiohttp transport reports as a
+    connect timeout: the cause is an OSError that is not itself a timeout."""
+    cause = exc.__cause__
+    return isinstance(cause, OSError) and not isinstance(cause, TimeoutError)

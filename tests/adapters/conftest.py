@@ -102,7 +102,7 @@ def fault_app(mode: str, *, delay: float = 0.0, seen: list[Any] | None = None) -
     async def handle(request: web.Request) -> web.StreamResponse:
         if seen is not None:
             seen.append({"method": request.method, "path": request.path_qs,
-                         "headers": dict(request.headers),
+                         "headers": request.headers.copy(),  # names are case-insensitive
                          "body": (await request.text()) if request.can_read_body else ""})
         if mode == "slow":
             await asyncio.sleep(delay)

@@ -16,7 +16,7 @@ from tests.adapters.conftest import END, fault_app
 def answering(body: dict, seen: list) -> web.Application:
     async def handle(request: web.Request) -> web.Response:
         seen.append({"method": request.method, "path": request.path, "query": request.query_string,
-                     "headers": dict(request.headers), "form": dict(await request.post())
+                     "headers": request.headers.copy(), "form": dict(await request.post())
                      if request.method == "POST" else {}})
         return web.json_response(body)
 
@@ -107,3 +107,17 @@ async def test_failures_are_envelopes(serve):
     async with PrometheusClient(slow, timeout=0.3) as prom:
         result = await prom.series(["up"])
     assert result.status is Status.TIMEOUT
+
+
+def test_the_environment_proxy_is_chosen_once_per_source(monkeypatch):
+    """NO_PROXY exempts a host; other hosts of the scheme go through HTTP(S)_PROXY."""
+    from adapters.httpconf import environment_proxy
+
+    for name in ("http_proxy", "https_proxy", "no_proxy", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.corp:3128")
+    monkeypatch.setenv("NO_PROXY", "prometheus.monitoring.svc,.cluster.local")
+    assert environment_proxy("http://prometheus.monitoring.svc:9090") is None
+    assert environment_proxy("http://loki.logging.svc.cluster.local:3100") is None
+    assert environment_proxy("http://thanos.example.com:10902") == "http://proxy.corp:3128"
+    assert environment_proxy("https://thanos.example.com") is None  # no HTTPS_PROXY set
