@@ -45,6 +45,7 @@ from aiohttp import web  # noqa: E402
 
 from sandbox.procs import free_port  # noqa: E402
 from sandbox.runner import Sandbox  # noqa: E402
+from sandbox.scenario import page_of  # noqa: E402
 from sandbox.slack import RECORDER, make_slack_app  # noqa: E402
 
 PG_SERVER = os.environ.get("ONCALL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -215,7 +216,7 @@ async def main(args: argparse.Namespace) -> None:
     if args.scenario is None:
         await each_store(args, f"http://127.0.0.1:{free_port()}")
         return
-    page = json.loads((args.scenario / "alerts.json").read_text())["alerts"][0]
+    page, _ = page_of(args.scenario)
     PAGE.update(labels=page["labels"], annotations=page.get("annotations", {}))
     async with Sandbox(args.scenario, alerting=False, slack=False) as sandbox:
         print(f"investigating {args.scenario.name}'s page against its data in a real Prometheus")

@@ -37,6 +37,7 @@ from aiohttp import web  # noqa: E402
 
 from sandbox.procs import free_port  # noqa: E402
 from sandbox.runner import Sandbox  # noqa: E402
+from sandbox.scenario import page_of  # noqa: E402
 from sandbox.slack import RECORDER, make_slack_app  # noqa: E402
 
 TEMPLATE = {
@@ -60,9 +61,8 @@ def body(i: int) -> bytes:
 
 def use_scenario_page(scenario: Path) -> None:
     """Post the scenario's own page (its first alert) instead of the synthetic one."""
-    page = json.loads((scenario / "alerts.json").read_text())
-    alert = page["alerts"][0]
-    TEMPLATE.update(groupLabels=page.get("groupLabels", {}), commonLabels=alert["labels"],
+    alert, group_labels = page_of(scenario)
+    TEMPLATE.update(groupLabels=group_labels, commonLabels=alert["labels"],
                     commonAnnotations=alert.get("annotations", {}),
                     alerts=[{**alert, "startsAt": "2026-11-26T10:00:00Z"}])
 

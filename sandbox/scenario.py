@@ -90,6 +90,12 @@ def _as_utc(value: Any, field: str) -> datetime:
     raise ValueError(f"scenario.yaml: field {field!r} must be an RFC 3339 timestamp")
 
 
+def page_of(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The scenario's page: alerts.json's first alert and its notification's groupLabels."""
+    body = json.loads((Path(path) / "alerts.json").read_text(encoding="utf-8"))
+    return body["alerts"][0], body.get("groupLabels", {})
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Validate a scenario folder and read its metadata; errors name the missing piece."""
     root = Path(path)

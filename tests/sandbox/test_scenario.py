@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from sandbox.scenario import (
-    load_scenario, materialize, parse_rfc3339, shift_rfc3339, shift_seconds,
+    load_scenario, materialize, page_of, parse_rfc3339, shift_rfc3339, shift_seconds,
 )
 
 END = "2026-03-01T10:00:00Z"
@@ -208,3 +208,11 @@ def test_materialize_shared_scenario(tmp_path: Path) -> None:
         p.name for p in (SHARED / "kube").iterdir())
     assert not (out / "truth.yaml").exists()
     shutil.rmtree(out)
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="shared scenarios not available")
+def test_page_of_is_the_first_alert_and_its_group() -> None:
+    alert, group = page_of(SHARED)
+    body = json.loads((SHARED / "alerts.json").read_text())
+    assert alert == body["alerts"][0] and alert["labels"]["alertname"]
+    assert group == body["groupLabels"] and set(group) <= set(alert["labels"])
