@@ -13,7 +13,11 @@ piece becomes ``<*>`` when it looks like data rather than vocabulary:
 
 Masked pieces joined by ``: . , - /`` collapse into one ``<*>``, so
 ``10.0.0.1:8080`` and ``2024-01-02T03:04:05.678`` are one variable each; an
-empty bracket pair ``()`` counts as an empty value ``(<*>)``. Plain words (user
+empty bracket pair ``()`` counts as an empty value ``(<*>)``. A unit after a
+magnitude (``1.2 KB``, ``30 ms``) and a comparison before it (``<1 sec``) belong
+to the value, and a parenthesised value after the words (``1165 bytes (1.13 KB)
+sent``, logged only for large values) is dropped as an annotation, so a
+humanised value does not change a line's length. Plain words (user
 names, host names, ``key=word``) are left to the miner, which generalises a
 position once it sees it vary: masking them here would merge messages that
 differ in wording. Words in a bracketed group with spaces (``[IPC Server
@@ -48,6 +52,14 @@ _VARIABLE_PIECE = re.compile(
 )
 _EMPTY_BRACKETS = re.compile(r"\(\)|\[\]|\{\}")
 _COLLAPSE = re.compile(r"<\*>(?:[:.,/\-]<\*>)+")
+# A unit after a magnitude (512 B, 1.2 KB, 30 ms, <1 sec) is part of the value,
+# as is a comparison in front of it: humanised values change unit with size.
+_UNIT = re.compile(r"(?:(?<!\*)[<>]=?)?<\*> (?:[KMGTP]i?B|B|[mun\u00b5]?s|secs?|mins?)(?![^\s,;)\]])")
+_COMPARED = re.compile(r"(?<!\*)[<>]=?(?=<\*>)")
+# A value in parentheses after the words, present or not, empty or not ("1165 bytes
+# (1.13 KB) sent" but "403 bytes sent"; "from 10.0.0.1 (host-7)" or "() at"), is an
+# annotation, not a different message: it is dropped.
+_ANNOTATION = re.compile(r" \(<\*>\)(?=[\s,;:.]|$)")
 _SPACED_BRACKETS = re.compile(r"\[[^\[\]\s]*\s[^\[\]]*\]")
 
 
@@ -58,6 +70,10 @@ def mask(line: str) -> str:
         masked = _EMPTY_BRACKETS.sub(_fill_brackets, masked)
     if "*>" in masked:
         masked = _COLLAPSE.sub(WILDCARD, masked)
+        masked = _UNIT.sub(WILDCARD, masked)
+        masked = _COMPARED.sub("", masked)
+        if "(<*>)" in masked:
+            masked = _ANNOTATION.sub("", masked)
     return masked
 
 

@@ -23,7 +23,10 @@ How a line is placed, and why:
    them belongs to the message (``Failed password`` vs ``Failed none``), so a
    line that changes it starts a template of its own whatever the score. The
    value of a ``key=value`` token is exempt: a changed value under the same key
-   is still a parameter.
+   is still a parameter. A changed *capitalised* word vetoes at once, settled
+   or not: states, verbs and methods (``VM Started``/``VM Stopped``,
+   ``AUTO``/``SUSPENDED``, ``"GET``/``"POST``) are vocabulary, while the words
+   that name things (users, hosts) are written in lower case.
 4. At ``similarity`` or above, the best template absorbs the line and the
    differing positions become ``<*>`` (the template generalises; its id does
    not change). Below, the line starts a new template: a *new signature*.
@@ -176,6 +179,8 @@ class TemplateMiner:
                 differ += weight * self.variable_mismatch_cost
             elif settled and not _same_key(mine, theirs):
                 return -1.0
+            elif _distinct_words(mine, theirs):
+                return -1.0
             else:
                 differ += weight
         if same + differ == 0.0:
@@ -212,6 +217,15 @@ class TemplateMiner:
 def _likely_parameter(mine: str, theirs: str) -> bool:
     """The line holds a masked value where the template has a word (not punctuation)."""
     return theirs == WILDCARD and any(c.isalnum() for c in mine)
+
+
+_EDGE = "\"'([{<>}]),;:.!?"
+
+
+def _distinct_words(mine: str, theirs: str) -> bool:
+    """Two different capitalised words (quotes and brackets aside): vocabulary."""
+    a, b = mine.strip(_EDGE), theirs.strip(_EDGE)
+    return a != b and a.isalpha() and b.isalpha() and a[0].isupper() and b[0].isupper()
 
 
 def _same_key(mine: str, theirs: str) -> bool:

@@ -33,7 +33,10 @@ def test_masks_header_fields_and_values_but_keeps_words():
     assert mask("Jun 14 15:16:01 combo sshd[19939]: ok") == "<*> <*> <*> combo sshd[<*>]: ok"
     assert mask("2015-10-18 18:01:47,978 INFO [main] Started") == "<*> <*> <*> [main] Started"
     assert mask("uid=0 euid=10 tty=ssh") == "uid=<*> euid=<*> tty=ssh"
-    assert mask("connection from host () at") == "connection from host (<*>) at"
+    assert mask("connection from host () at") == "connection from host at"
+    assert mask("call() and f(x) stay") == "call(<*>) and f(x) stay"
+    assert mask("sent 1165 bytes (1.13 KB), lifetime <1 sec") == "sent <*> bytes, lifetime <*>"
+    assert mask("size 512 B, free 3.2 MiB") == "size <*>, free <*>"
     assert tokenize("WARN [IPC Server handler 5] x") == ["<*>", "[IPC\ue000Server\ue000handler\ue000<*>]", "x"]
 
 
@@ -43,7 +46,8 @@ def test_groups_lines_that_differ_only_in_variables():
     second = miner.add("2024-05-01 10:00:09 INFO app.Worker: job 18 finished in 4 ms on 10.0.0.9")
     other = miner.add("2024-05-01 10:00:10 INFO app.Worker: cache warmed up")
     assert first.template_id == second.template_id != other.template_id
-    assert first.template == "<*> <*> <*> app.Worker: job <*> finished in <*> ms on <*>"
+    # A magnitude and its unit are one value ("35 ms", "1.2 s").
+    assert first.template == "<*> <*> <*> app.Worker: job <*> finished in <*> on <*>"
 
 
 def test_new_flags_first_occurrence_only():
@@ -163,6 +167,23 @@ def test_a_word_that_stayed_constant_through_settled_variants_marks_a_new_messag
                      ).template_id == first.template_id
     with pytest.raises(ValueError):
         TemplateMiner(settled_variants=1)
+
+
+def test_a_changed_capitalised_word_is_another_message_from_the_first_variant():
+    """States and verbs (Started/Stopped, AUTO/SUSPENDED, "GET/"POST) are vocabulary;
+    lower-case words (user names) stay parameters until the template settles."""
+    prefix = "2017-05-16 00:00:04.500 2931 INFO nova.compute.manager [instance: b9000564-fe1a]"
+    miner = TemplateMiner()
+    started = miner.add(f"{prefix} VM Started (Lifecycle Event)")
+    assert miner.add(f"{prefix} VM Stopped (Lifecycle Event)").new
+    assert miner.add(f"{prefix} VM Started (Lifecycle Event)").template_id == started.template_id
+    api = TemplateMiner()
+    get = api.add(f'{prefix} 10.11.10.1 "GET /v2/servers HTTP/1.1" status: 200 len: 1893')
+    post = api.add(f'{prefix} 10.11.10.1 "POST /v2/servers HTTP/1.1" status: 202 len: 733')
+    assert post.new and post.template_id != get.template_id
+    first = miner.add(f"{prefix} rebuild requested by user alice for the instance")
+    assert miner.add(f"{prefix} rebuild requested by user bob for the instance"
+                     ).template_id == first.template_id
 
 
 def test_a_changed_key_value_is_still_a_parameter_in_a_settled_template():
