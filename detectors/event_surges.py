@@ -81,6 +81,7 @@ class EventSurgeDetector:
             out.append(Finding(
                 detector=self.name, signal=key[1], subject=subjects[key],
                 severity=Severity.WARNING, score=round(min(1.0, 0.4 + 0.05 * count), 3), window="30m",
+                started=min(e.first or e.last for e in items),
                 title=(f"{subjects[key].kind} {subjects[key].name}: {count} Warning event(s) "
                        f"{'/'.join(reasons)} in 30 min (usually {baseline:.1f})"),
                 details=samples, facts={"count": count, "baseline": baseline, "reasons": reasons},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -31,6 +32,9 @@ class Finding(BaseModel):
     severity: Severity
     score: float = Field(ge=0.0, le=1.0)
     window: str = Field(description="the time window the finding covers, e.g. 1h")
+    started: datetime | None = Field(
+        None, description="when the condition began, where the detector can tell; "
+        "correlation links findings by it")
     title: str = Field(description="one line a human reads first")
     details: list[str] = Field(default_factory=list, description="supporting facts, one per line")
     facts: dict[str, Any] = Field(default_factory=dict, description="machine-readable numbers")

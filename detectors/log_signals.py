@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from detectors.context import InvestigationContext, Subject
@@ -131,6 +131,7 @@ class LogSignalsDetector:
             out.append(Finding(
                 detector=self.name, signal="new-log-signature", subject=subject,
                 severity=Severity.WARNING, score=round(min(1.0, 0.5 + 0.02 * len(hits)), 3), window="30m",
+                started=hits[0].time,
                 title=(f"{subject.name}: new error signature, {len(hits)} lines since "
                        f"{hits[0].time:%H:%M} UTC, never seen in the {len(old)} lines before: {template[:200]}"),
                 details=[h.line[:300] for h in hits[:3]],
@@ -150,6 +151,7 @@ class LogSignalsDetector:
         return [Finding(
             detector=self.name, signal="log-error-spike", subject=subject,
             severity=Severity.WARNING, score=round(min(1.0, 0.4 + share), 3), window="30m",
+            started=next(x.time for x in new if is_error(x.line)),
             title=f"{subject.name}: {errors_new} error lines in 30 min ({share:.0%} of its lines), "
                   f"usually about {baseline:.0f}",
             facts={"errors": errors_new, "baseline": baseline, "share": share}, evidence=[result],
@@ -159,6 +161,7 @@ class LogSignalsDetector:
                       catalog: dict[str, Subject], tech: dict[str, Subject], result) -> list[Finding]:
         mentions: Counter[str] = Counter()
         samples: dict[str, str] = {}
+        first: dict[str, datetime] = {}
         others = sorted((w for w in catalog if w != name and len(w) >= 3), key=len, reverse=True)
         for x in new:
             if not is_error(x.line):
@@ -170,10 +173,12 @@ class LogSignalsDetector:
             if hit:
                 mentions[hit] += 1
                 samples.setdefault(hit, x.line[:300])
+                first.setdefault(hit, x.time)
         subjects = {**{s.name: s for s in tech.values()}, **catalog}
         return [Finding(
             detector=self.name, signal="dependency-errors", subject=subjects[dep],
             severity=Severity.WARNING, score=round(min(1.0, 0.5 + 0.02 * n), 3), window="30m",
+            started=first[dep],
             title=f"{name} logs {n} errors from its dependency {dep} in 30 min",
             details=[samples[dep]], facts={"caller": name, "count": n}, evidence=[result],
         ) for dep, n in mentions.items() if n >= 3]

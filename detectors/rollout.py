@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime, timezone
 from typing import ClassVar
 
 from detectors.context import InvestigationContext
@@ -65,6 +66,8 @@ class RolloutDetector:
             out.append(Finding(
                 detector=self.name, signal="new-rollout", subject=subject,
                 severity=Severity.WARNING, score=0.9 if recent else 0.6, window=LOOKBACK,
+                started=created or (datetime.fromtimestamp(now - age_min * 60, timezone.utc)
+                                    if age_min is not None else None),
                 title=(f"Deployment {subject.name} rolled out ReplicaSet {rs}"
                        + (f" {age_min:.0f} min ago" if age_min is not None else " recently")
                        + (f", replacing {', '.join(replaced)}" if replaced else "")

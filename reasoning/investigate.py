@@ -12,6 +12,7 @@ from adapters.logs import LogReader
 from adapters.loki import LokiClient
 from adapters.prometheus import PrometheusClient
 from detectors import Finding, InvestigationContext, Severity, Subject, run_detectors
+from detectors.correlate import correlate
 from detectors.slo import Slo
 from detectors.workloads import workload_catalog
 from reasoning.advice import next_checks, status_draft
@@ -20,6 +21,9 @@ from reasoning.page import Page
 from reasoning.report import Report
 from reasoning.runbook_lookup import lookup
 from reasoning.scope import scope_from_labels
+
+# Findings a report lists, and the LLM is shown (the rules weigh every finding).
+MAX_FINDINGS = 15
 
 if TYPE_CHECKING:
     from reasoning.llm.agent import Agent
@@ -57,6 +61,10 @@ async def investigate(
     failures.update(ctx.source_failures)
     paged = culprit_of(workload or Subject(namespace=namespace, kind="Service", name=service or ""), catalog)
     hypotheses = rank(findings, paged if (workload or service) else None, catalog)
+    # The report shows the strongest, most recent findings, each linked to what it followed;
+    # the rules above weigh all of them.
+    shown = correlate(findings, at=at, workload_of=lambda s: culprit_of(s, catalog),
+                      top=MAX_FINDINGS)
     where = " / ".join(x for x in (namespace, service) if x) or "cluster"
     report = Report(
         title=f"{page.alertname} ({page.severity}) in {where}",
@@ -67,7 +75,7 @@ async def investigate(
         hypotheses=hypotheses,
         next_checks=next_checks(hypotheses, page, namespace, service),
         status_draft=status_draft(page, hypotheses, service, at),
-        findings=findings,
+        findings=shown,
         failures=failures,
         generated_at=at,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
