@@ -54,7 +54,7 @@ _EMPTY_BRACKETS = re.compile(r"\(\)|\[\]|\{\}")
 _COLLAPSE = re.compile(r"<\*>(?:[:.,/\-]<\*>)+")
 # A unit after a magnitude (512 B, 1.2 KB, 30 ms, <1 sec) is part of the value,
 # as is a comparison in front of it: humanised values change unit with size.
-_UNIT = re.compile(r"(?:(?<!\*)[<>]=?)?<\*> (?:[KMGTP]i?B|B|[mun\u00b5]?s|secs?|mins?)(?![^\s,;)\]])")
+_UNIT = re.compile(r"<\*> (?:[KMGTP]i?B|B|[mun\u00b5]?s|secs?|mins?)(?![^\s,;)\]])")
 _COMPARED = re.compile(r"(?<!\*)[<>]=?(?=<\*>)")
 # A value in parentheses after the words, present or not, empty or not ("1165 bytes
 # (1.13 KB) sent" but "403 bytes sent"; "from 10.0.0.1 (host-7)" or "() at"), is an
@@ -70,8 +70,7 @@ def mask(line: str) -> str:
         masked = _EMPTY_BRACKETS.sub(_fill_brackets, masked)
     if "*>" in masked:
         masked = _COLLAPSE.sub(WILDCARD, masked)
-        masked = _UNIT.sub(WILDCARD, masked)
-        masked = _COMPARED.sub("", masked)
+        masked = _UNIT.sub(WILDCARD, _COMPARED.sub("", masked))
         if "(<*>)" in masked:
             masked = _ANNOTATION.sub("", masked)
     return masked
